@@ -1,0 +1,36 @@
+"""Who is acting: the identity every service call and every query is scoped by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    username: str
+    tenant_id: int | None
+    tenant_code: str | None
+    tenant_level: str | None
+    roles: frozenset[str]
+    scopes: frozenset[str]
+    # Pilot data flows up: the own tenant and every descendant (read-only below the own tenant).
+    readable_tenant_ids: frozenset[int] = field(default_factory=frozenset)
+    # The indicator library flows down: the own tenant and every ancestor.
+    lineage_tenant_ids: frozenset[int] = field(default_factory=frozenset)
+    evaluator_org_id: int | None = None
+    request_id: str | None = None
+    client_id: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def is_province(self) -> bool:
+        return self.tenant_level == "province"
+
+    def can_read_tenant(self, tenant_id: int | None) -> bool:
+        return tenant_id is not None and tenant_id in self.readable_tenant_ids

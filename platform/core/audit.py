@@ -1,0 +1,240 @@
+"""Append-only audit trail with a hash chain (DESIGN.md §4.5).
+
+Services call `record(session, action, ...)` inside their unit of work. The events are chained at
+commit time: the head row (`audit_head`) is locked, each pending event gets the next id and
+`hash = sha256(prev_hash + canonical fields)`, and the head moves on — all in the same
+transaction as the change it describes, so a rolled-back change leaves no event and a committed
+change always has one. One global chain keeps verification simple; the head lock serialises
+auditing commits, which is far below what a province's write rate needs.
+
+The database refuses UPDATE and DELETE on `audit_events` (triggers, see the migration);
+`verify(session)` walks the chain and names the first event whose hash does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, ForeignKey, String, event, false, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .actor import Actor
+from .db import Base, utcnow
+from .tenancy import Walled
+
+GENESIS = "0" * 64
+
+
+class AuditHead(Base):
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    last_id: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+
+
+class AuditEvent(Walled, Base):
+    __tablename__ = "audit_events"
+    __wall_abstract__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[int | None] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[Any | None] = mapped_column(JSON)
+    after: Mapped[Any | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        own = cls.tenant_id.in_(sorted(actor.readable_tenant_ids)) if actor.readable_tenant_ids else false()
+        if actor.is_province:
+            return or_(own, cls.tenant_id.is_(None))
+        return own
+
+    @classmethod
+    def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        return false()  # append-only
+
+    def wall_may_write(self, actor: Actor) -> bool:
+        return True  # inserts only; the before_flush hook below refuses updates and deletes
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, ensure_ascii=False, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)
+
+
+def _at_text(at: datetime) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(prev_hash: str, ev: AuditEvent) -> str:
+    body = {
+        "id": ev.id,
+        "at": _at_text(ev.at),
+        "tenant_id": ev.tenant_id,
+        "user_id": ev.user_id,
+        "username": ev.username,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "before": ev.before,
+        "after": ev.after,
+        "request_id": ev.request_id,
+    }
+    canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    object_type: str,
+    object_id: Any = None,
+    before: Any = None,
+    after: Any = None,
+    tenant_id: int | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """Queue an audit event for this unit of work; it is chained and written at commit."""
+    actor = actor or session.info.get("actor")
+    pending: list[AuditEvent] = session.info.setdefault("audit_pending", [])
+    pending.append(
+        AuditEvent(
+            at=utcnow(),
+            tenant_id=tenant_id if tenant_id is not None else (actor.tenant_id if actor else None),
+            user_id=actor.user_id if actor else None,
+            username=actor.username if actor else f"system:{session.info.get('system', '')}"[:64],
+            action=action,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            before=_jsonable(before),
+            after=_jsonable(after),
+            request_id=actor.request_id if actor else None,
+        )
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    pending: list[AuditEvent] = session.info.pop("audit_pending", [])
+    if not pending:
+        return
+    session.flush()
+    # Take the head's lock first (a no-op UPDATE locks the row on PostgreSQL and takes SQLite's
+    # write lock), then read it: concurrent commits chain one after the other.
+    locked = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_id=AuditHead.last_id)
+        .execution_options(synchronize_session=False)
+    )
+    if locked.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(AuditHead(id=1, last_id=0, last_hash=GENESIS))
+        session.flush()
+    head = session.execute(
+        select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+    ).one()
+    last_id, last_hash = head.last_id, head.last_hash
+    for ev in pending:
+        last_id += 1
+        ev.id = last_id
+        ev.prev_hash = last_hash
+        ev.hash = last_hash = event_hash(last_hash, ev)
+        session.add(ev)
+    session.flush()
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_id=last_id, last_hash=last_hash)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop("audit_pending", None)
+
+
+@event.listens_for(Session, "before_flush")
+def _append_only(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("audit events are append-only")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_id: int | None = None
+    reason: str = ""
+
+
+def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
+    """Walk the whole chain in id order; name the first event that does not fit."""
+    prev = GENESIS
+    expected_id = 0
+    checked = 0
+    last_seen = 0
+    while True:
+        rows = (
+            session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.id > last_seen)
+                .order_by(AuditEvent.id)
+                .limit(batch)
+                .execution_options(all_tenants=True)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            break
+        for ev in rows:
+            expected_id += 1
+            if ev.id != expected_id:
+                return VerifyResult(False, checked, ev.id, f"事件 {expected_id} 缺失（链条断裂）")
+            if ev.prev_hash != prev:
+                return VerifyResult(False, checked, ev.id, "prev_hash 与上一事件不符")
+            if event_hash(prev, ev) != ev.hash:
+                return VerifyResult(False, checked, ev.id, "内容与哈希不符（记录被修改）")
+            prev = ev.hash
+            checked += 1
+            last_seen = ev.id
+        session.expunge_all()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
+    if head is not None and (head.last_id != expected_id or head.last_hash != prev):
+        return VerifyResult(
+            False,
+            checked,
+            expected_id + 1 if head.last_id > expected_id else None,
+            "链尾与记录不符（末尾事件被删除）",
+        )
+    return VerifyResult(True, checked)

@@ -1,0 +1,94 @@
+"""Settings from environment variables (12-factor).
+
+Every variable is listed in README.md with its default. Unset production variables mean the
+embedded mode: SQLite file and local object folder under the instance directory, jobs run
+in-process on fakeredis.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    raw = _env(name)
+    if not raw:
+        return default
+    return raw.lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    redis_url: str
+    secret_key: str
+    s3_endpoint: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_bucket: str
+    s3_region: str
+    s3_public_endpoint: str
+    demo_password: str
+    behind_tls: bool
+    log_level: str
+    queue_name: str
+    access_token_ttl: int
+    refresh_token_ttl: int
+    login_limit: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when nothing external is configured (make run)."""
+        return self.database_url.startswith("sqlite") and not self.redis_url and not self.s3_endpoint
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.instance_dir / "objects"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        instance = Path(_env("JIXIAO_INSTANCE", "instance")).resolve()
+        values: dict[str, object] = dict(
+            instance_dir=instance,
+            database_url=_env("DATABASE_URL", f"sqlite:///{instance / 'jixiao.db'}"),
+            redis_url=_env("REDIS_URL"),
+            secret_key=_env("SECRET_KEY"),
+            s3_endpoint=_env("S3_ENDPOINT"),
+            s3_access_key=_env("S3_ACCESS_KEY"),
+            s3_secret_key=_env("S3_SECRET_KEY"),
+            s3_bucket=_env("S3_BUCKET", "jixiao"),
+            s3_region=_env("S3_REGION", "us-east-1"),
+            s3_public_endpoint=_env("S3_PUBLIC_ENDPOINT"),
+            demo_password=_env("JIXIAO_DEMO_PASSWORD", "Demo@2026"),
+            behind_tls=_flag("JIXIAO_BEHIND_TLS"),
+            log_level=_env("JIXIAO_LOG_LEVEL", "INFO").upper(),
+            queue_name=_env("JIXIAO_QUEUE", "jixiao"),
+            access_token_ttl=int(_env("JIXIAO_ACCESS_TOKEN_TTL", "3600")),
+            refresh_token_ttl=int(_env("JIXIAO_REFRESH_TOKEN_TTL", str(14 * 24 * 3600))),
+            login_limit=_env("JIXIAO_LOGIN_LIMIT", "5 per 15 minutes"),
+        )
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        if not settings.secret_key:
+            settings = settings._with_instance_secret()
+        return settings
+
+    def _with_instance_secret(self) -> Settings:
+        """Embedded mode keeps a generated key in the instance folder; production must set SECRET_KEY."""
+        if not self.database_url.startswith("sqlite"):
+            raise RuntimeError("SECRET_KEY must be set when DATABASE_URL points at a server database")
+        self.instance_dir.mkdir(parents=True, exist_ok=True)
+        path = self.instance_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return Settings(**{**self.__dict__, "secret_key": path.read_text().strip()})

@@ -1,0 +1,51 @@
+"""The process-wide runtime: settings, database, jobs and object store, built once per process
+(the web app, `jixiao worker`, or a test). Flask-free so job functions can use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Settings
+from .db import Database
+from .jobs import Jobs
+from .storage import ObjectStore, make_store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    jobs: Jobs
+    store: ObjectStore
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        store = make_store(
+            s3_endpoint=settings.s3_endpoint,
+            s3_access_key=settings.s3_access_key,
+            s3_secret_key=settings.s3_secret_key,
+            s3_bucket=settings.s3_bucket,
+            s3_region=settings.s3_region,
+            s3_public_endpoint=settings.s3_public_endpoint or None,
+            local_root=settings.objects_dir,
+        )
+        return cls(
+            settings, Database(settings.database_url), Jobs(settings.redis_url, settings.queue_name), store
+        )
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> Runtime:
+    global _current
+    _current = runtime
+    return runtime
+
+
+def current_runtime() -> Runtime:
+    if _current is None:
+        install(Runtime.build(Settings.from_env()))
+    assert _current is not None
+    return _current

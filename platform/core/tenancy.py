@@ -1,0 +1,135 @@
+"""The tenant walls (DESIGN.md §4): one mechanism on every tenant-owned query.
+
+A model declares itself walled by inheriting `TenantOwned` (the common case: a non-null
+`tenant_id`, readable by the owner and every tenant above it, writable by the owner only) or by
+inheriting `Walled` and saying its own rules. From then on:
+
+* every ORM SELECT/UPDATE/DELETE in a session with an actor gets `with_loader_criteria` for the
+  walled classes, so code never adds the filter by hand;
+* a session with neither an actor nor an explicit system reason refuses walled queries;
+* a flush that writes a walled row the actor may not write raises `WallViolation`.
+
+Escaping the walls is explicit and greppable: `Database.system_session(reason)` or
+`.execution_options(all_tenants=True)` on one statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import ColumnElement, ForeignKey, event, false
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    with_loader_criteria,
+)
+
+from .actor import Actor
+from .errors import WallViolation
+
+_registry: list[type[Walled]] = []
+
+
+class Walled:
+    """Base for every class behind the walls. Subclasses say who reads and who writes."""
+
+    __wall_abstract__: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("__wall_abstract__", False) and "__tablename__" in cls.__dict__:
+            _registry.append(cls)
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    @classmethod
+    def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        """Bulk UPDATE/DELETE: the owner only, unless a class says otherwise."""
+        raise NotImplementedError
+
+    def wall_may_write(self, actor: Actor) -> bool:
+        raise NotImplementedError
+
+
+class TenantOwned(Walled):
+    """Owned by one tenant; visible to it and every tenant above it (pilot data flows up)."""
+
+    __wall_abstract__ = True
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr
+        return mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True, nullable=False)
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        if not actor.readable_tenant_ids:
+            return false()
+        return cls.tenant_id.in_(sorted(actor.readable_tenant_ids))
+
+    @classmethod
+    def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        if actor.tenant_id is None:
+            return false()
+        return cls.tenant_id == actor.tenant_id
+
+    def wall_may_write(self, actor: Actor) -> bool:
+        return actor.tenant_id is not None and self.tenant_id == actor.tenant_id
+
+
+def walled_classes() -> list[type[Walled]]:
+    return list(_registry)
+
+
+def _involves_walled(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, Walled) for mapper in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_walls(state: ORMExecuteState) -> None:
+    if state.is_column_load:
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("all_tenants", False):
+        return
+    session = state.session
+    if "system" in session.info:
+        return
+    actor: Actor | None = session.info.get("actor")
+    if actor is None:
+        if state.is_relationship_load or _involves_walled(state):
+            raise WallViolation(
+                "tenant-owned query in a session without an actor; use Database.session(actor) "
+                "or an explicit Database.system_session(reason)"
+            )
+        return
+    options = []
+    for cls in _registry:
+        criteria = cls.wall_read_criteria(actor) if state.is_select else cls.wall_write_criteria(actor)
+        options.append(with_loader_criteria(cls, criteria, include_aliases=True))
+    state.statement = state.statement.options(*options)
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_writes(session: Session, _ctx: Any, _instances: Any) -> None:
+    if "system" in session.info:
+        return
+    actor: Actor | None = session.info.get("actor")
+    for bucket in (session.new, session.dirty, session.deleted):
+        for obj in bucket:
+            if not isinstance(obj, Walled):
+                continue
+            if actor is None:
+                raise WallViolation(f"writing {type(obj).__name__} in a session without an actor")
+            if isinstance(obj, TenantOwned) and obj in session.new and obj.tenant_id is None:
+                obj.tenant_id = actor.tenant_id
+            if not obj.wall_may_write(actor):
+                raise WallViolation(
+                    f"{actor.username} may not write {type(obj).__name__} of tenant "
+                    f"{getattr(obj, 'tenant_id', None)}"
+                )

@@ -1,0 +1,11 @@
+"""Import every capability's models so the mappers (and Alembic's metadata) are complete.
+
+The composition root: the app, the worker and the migrations import this one module."""
+
+from __future__ import annotations
+
+from jixiao.platform.core import audit, oauth_models  # noqa: F401
+from jixiao.platform.core.db import Base
+from jixiao.tenants import models as tenant_models  # noqa: F401
+
+metadata = Base.metadata

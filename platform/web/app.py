@@ -1,0 +1,187 @@
+"""The application factory: one `create_app`, one list of blueprints (STYLE.md)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
+from wtforms.validators import ValidationError
+
+from jixiao.platform.core.config import Settings
+from jixiao.platform.core.runtime import Runtime, install
+from jixiao.tenants import service as tenants
+
+from . import health, oauth
+from .context import Unauthenticated, close_sessions, request_id, system_db
+from .errors import error_response, register_error_handlers
+from .extensions import api, csrf, limiter, login_manager, talisman
+from .registry import API_BLUEPRINTS, PAGE_BLUEPRINTS
+
+PUBLIC_API = ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/public/")
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+JSON_TYPES = {"application/json"}
+MULTIPART_TYPES = {"multipart/form-data"}
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+    runtime = install(runtime or Runtime.build(settings))
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.behind_tls,
+        SESSION_COOKIE_NAME="jixiao_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.behind_tls,
+        MAX_CONTENT_LENGTH=None,
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked below, for pages and session-authenticated API writes
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX=f"jixiao-limits:{settings.queue_name}",
+        API_TITLE="jixiao 预算绩效一体化管理试点平台 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": "See API.md. Authenticate with a bearer token from /oauth/token."},
+            "security": [{"oauth2": []}],
+            "components": {
+                "securitySchemes": {
+                    "oauth2": {
+                        "type": "oauth2",
+                        "flows": {
+                            "password": {
+                                "tokenUrl": "/oauth/token",
+                                "refreshUrl": "/oauth/token",
+                                "scopes": {s: s for s in oauth.ALL_SCOPES},
+                            }
+                        },
+                    }
+                }
+            },
+        },
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["jixiao"] = runtime
+    if settings.behind_tls:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    talisman.init_app(
+        app,
+        content_security_policy=CSP,
+        force_https=settings.behind_tls,
+        strict_transport_security=settings.behind_tls,
+        session_cookie_secure=settings.behind_tls,
+        session_cookie_http_only=True,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.session_protection = "basic"
+    oauth.init_oauth(app, settings.access_token_ttl)
+
+    api.init_app(app)
+    for blueprint in API_BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    for blueprint in PAGE_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    _register_request_hooks(app)
+    return app
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _identify() -> object:
+        request_id()
+        path = request.path
+        if path.startswith("/static/") or path in ("/healthz", "/readyz"):
+            return None
+        if path.startswith("/api/"):
+            problem = _check_content_type()
+            if problem is not None:
+                return problem
+            if path.startswith(PUBLIC_API):
+                return None
+            g.actor = _api_actor()
+            return None
+        if path.startswith("/oauth/"):
+            return None
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+        if current_user.is_authenticated:
+            g.actor = current_user.actor
+        return None
+
+    @app.after_request
+    def _stamp(response):  # type: ignore[no-untyped-def]
+        response.headers["X-Request-ID"] = request_id()
+        if request.path.startswith(("/api/", "/oauth/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.teardown_request(close_sessions)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        return error_response(400, "表单已过期或来源不可信（CSRF 校验失败），请刷新页面后重试")
+
+
+def _check_content_type() -> object | None:
+    """A body sent to the JSON API must be JSON (multipart only where an endpoint takes files)."""
+    if request.method in SAFE_METHODS or not request.content_length:
+        return None
+    if request.mimetype in JSON_TYPES or request.mimetype in MULTIPART_TYPES:
+        return None
+    return error_response(415, f"请求体须为 application/json，收到的是 {request.mimetype or '未知类型'}")
+
+
+def _api_actor():  # type: ignore[no-untyped-def]
+    if request.headers.get("Authorization"):
+        token = oauth.bearer_token()
+        user = token.user
+        if user is None or not user.is_active:
+            raise Unauthenticated("账号已停用")
+        return tenants.build_actor(
+            system_db("auth"),
+            user,
+            scopes=frozenset(token.scope.split()),
+            request_id=request_id(),
+            client_id=token.client_id,
+        )
+    if current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            token = request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token") or ""
+            try:
+                validate_csrf(token)
+            except ValidationError:
+                raise CSRFError("CSRF token missing or invalid") from None
+        return current_user.actor
+    raise Unauthenticated()

@@ -1,0 +1,220 @@
+"""The `jixiao` command: the only way to do admin work outside the web (STYLE.md: flaskr).
+
+jixiao run                      development server (make run)
+jixiao db upgrade|downgrade|current
+jixiao demo load                the demo province of DEMO.md (never in production)
+jixiao audit verify             walk the audit hash chain, name the first broken event
+jixiao worker                   RQ worker for the background jobs (needs REDIS_URL)
+jixiao tenants bootstrap        first province tenant + admin on a fresh production install
+jixiao clients create           register a machine client (client_credentials)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from jixiao.platform.core import audit, migrate
+from jixiao.platform.core.authz import ALL_SCOPES
+from jixiao.platform.core.errors import ValidationFailed
+from jixiao.platform.core.oauth_models import OAuthClient
+from jixiao.platform.core.runtime import Runtime, current_runtime
+from jixiao.tenants import demo, service
+from jixiao.tenants.passwords import hash_password
+
+
+def _create_app() -> Flask:
+    import jixiao.platform.models  # noqa: F401 - complete the mappers
+    from jixiao.platform.web.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """jixiao 预算绩效一体化管理试点平台."""
+
+
+def _rt() -> Runtime:
+    return current_runtime()
+
+
+# --- db ----------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(_rt().settings.database_url, revision)
+    click.echo(f"数据库已迁移至 {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (`base` = empty)."""
+    migrate.downgrade(_rt().settings.database_url, revision)
+    click.echo(f"数据库已回退至 {revision}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    migrate.current(_rt().settings.database_url)
+
+
+# --- demo --------------------------------------------------------------------------------------
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """The demo province (DEMO.md)."""
+
+
+@demo_group.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """Load 宁夏 and its demo users idempotently (password: JIXIAO_DEMO_PASSWORD)."""
+    rt = _rt()
+    with rt.db.transaction(system="demo load") as s:
+        created = demo.load(s, rt.settings.demo_password)
+    click.echo(
+        f"演示数据已就绪：新建地区 {created['tenants']} 个、用户 {created['users']} 个、"
+        f"第三方机构 {created['evaluator_orgs']} 个"
+    )
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first broken event."""
+    s = _rt().db.system_session("audit verify")
+    try:
+        result = audit.verify(s)
+    finally:
+        s.close()
+    if result.ok:
+        click.echo(f"审计链完整：共校验 {result.checked} 条事件")
+        return
+    click.echo(
+        f"审计链被破坏：第一个异常事件 id={result.broken_id}（{result.reason}）；此前 {result.checked} 条完好",
+        err=True,
+    )
+    sys.exit(1)
+
+
+# --- worker ------------------------------------------------------------------------------------
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker on the jixiao queue (production mode: REDIS_URL must be set)."""
+    from rq.worker import Worker
+
+    rt = _rt()
+    if rt.jobs.embedded:
+        raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在应用进程内执行，无需单独的 worker")
+    Worker([rt.jobs.queue], connection=rt.jobs.connection).work(burst=burst, with_scheduler=True)
+
+
+# --- tenants / clients -------------------------------------------------------------------------
+
+
+@main.group("tenants")
+def tenants_group() -> None:
+    """Tenant provisioning."""
+
+
+@tenants_group.command("bootstrap")
+@click.option("--code", required=True, help="Province division code, e.g. 640000")
+@click.option("--name", required=True, help="e.g. 宁夏回族自治区")
+@click.option("--admin-username", required=True)
+@click.option(
+    "--password", envvar="JIXIAO_BOOTSTRAP_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True
+)
+@with_appcontext
+def tenants_bootstrap(code: str, name: str, admin_username: str, password: str) -> None:
+    """Create the province tenant and its first admin on a fresh install."""
+    rt = _rt()
+    try:
+        with rt.db.transaction(system="tenants bootstrap") as s:
+            user = service.bootstrap_province(
+                s, code=code, name=name, admin_username=admin_username, password=password
+            )
+            demo.ensure_cli_client(s)
+    except ValidationFailed as exc:
+        raise click.ClickException(f"{exc.message}: {exc.errors}") from None
+    click.echo(f"已创建省级管理员 {user.username}")
+
+
+@main.group("clients")
+def clients_group() -> None:
+    """OAuth2 machine clients."""
+
+
+@clients_group.command("create")
+@click.option("--name", required=True)
+@click.option("--user", "username", required=True, help="The service user the client acts as.")
+@click.option("--scope", default="", help="Space-separated; default: every scope.")
+@with_appcontext
+def clients_create(name: str, username: str, scope: str) -> None:
+    """Register a confidential client for the client_credentials grant; prints the secret once."""
+    rt = _rt()
+    scopes = scope.split() or list(ALL_SCOPES)
+    unknown = [s for s in scopes if s not in ALL_SCOPES]
+    if unknown:
+        raise click.ClickException(f"未知的权限范围：{' '.join(unknown)}")
+    secret = secrets.token_urlsafe(32)
+    client_id = "svc-" + secrets.token_hex(6)
+    with rt.db.transaction(system="clients create") as s:
+        user = service.find_login_user(s, username)
+        if user is None:
+            raise click.ClickException(f"用户 {username} 不存在")
+        s.add(
+            OAuthClient(
+                client_id=client_id,
+                client_secret_hash=hash_password(secret),
+                name=name,
+                grant_types="client_credentials",
+                scope=" ".join(scopes),
+                token_endpoint_auth_method="client_secret_basic",
+                service_user_id=user.id,
+            )
+        )
+        audit.record(
+            s,
+            "oauth.client_create",
+            object_type="oauth_client",
+            object_id=client_id,
+            after={"name": name, "user": username, "scope": scopes},
+            tenant_id=user.tenant_id,
+        )
+    click.echo(f"client_id={client_id}\nclient_secret={secret}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("FLASK_DEBUG", "0")
+    main()

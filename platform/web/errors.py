@@ -1,0 +1,126 @@
+"""One place that turns exceptions into responses: JSON under /api and /oauth, pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from jixiao.platform.core.errors import DomainError
+from jixiao.platform.core.storage import StoreUnavailable
+
+from .context import Unauthenticated
+
+log = logging.getLogger(__name__)
+
+JSON_PREFIXES = ("/api/", "/oauth/")
+
+MESSAGES = {
+    400: "请求格式有误",
+    401: "需要登录或有效的访问令牌",
+    403: "没有权限执行此操作",
+    404: "请求的资源不存在",
+    405: "不支持该请求方法",
+    409: "当前状态不允许此操作",
+    413: "上传内容过大",
+    415: "不支持的内容类型",
+    422: "提交的数据未通过校验",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误",
+    503: "服务暂不可用",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES) or request.path in ("/readyz", "/healthz")
+
+
+def error_response(
+    status: int,
+    message: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    message = message or MESSAGES.get(status, HTTPStatus(status).phrase)
+    if wants_json():
+        body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
+        if errors:
+            body["errors"] = errors
+        resp = jsonify(body)
+    else:
+        resp = Response(render_template("error.html", status=status, message=message, errors=errors or {}))
+    resp.status_code = status
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        return error_response(exc.status, exc.message, exc.errors)
+
+    @app.errorhandler(Unauthenticated)
+    def _unauthenticated(exc: Unauthenticated) -> Response:
+        return error_response(401, exc.message, headers={"WWW-Authenticate": 'Bearer realm="jixiao"'})
+
+    @app.errorhandler(OAuth2Error)
+    def _oauth(exc: OAuth2Error) -> Response:
+        return error_response(
+            401,
+            "访问令牌无效、已过期或已撤销" if exc.error != "missing_authorization" else None,
+            {"oauth": [exc.error]},
+            headers={"WWW-Authenticate": f'Bearer error="{exc.error}"'},
+        )
+
+    @app.errorhandler(StoreUnavailable)
+    def _store(exc: StoreUnavailable) -> Response:
+        return error_response(503, f"对象存储不可用：{exc}")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        errors = None
+        message = None
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict):  # webargs/flask-smorest validation errors
+            errors = data.get("messages") or data.get("errors")
+            message = data.get("message")
+        if status == 422 and errors:
+            message = message or _first_problem(errors)
+        elif status == 400 and exc.description and "JSON" in str(exc.description):
+            message = "请求体不是有效的 JSON"
+        elif status == 429:
+            if request.path in ("/login", "/oauth/token"):
+                message = f"登录失败次数过多，请稍后再试（限制：{exc.description}）"
+            else:
+                message = f"请求过于频繁，请稍后再试（限制：{exc.description}）"
+        headers = {}
+        valid_methods = getattr(exc, "valid_methods", None)
+        if status == 405 and valid_methods:
+            headers["Allow"] = ", ".join(valid_methods)
+        return error_response(status, message, errors, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500)
+
+
+def _first_problem(errors: Any, path: str = "") -> str:
+    """A readable one-line summary naming the first bad field (all are in `errors`)."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if key in ("json", "form", "query", "files"):
+                return _first_problem(value, path)
+            return _first_problem(value, f"{path}.{key}" if path else str(key))
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        if isinstance(first, str):
+            return f"字段 {path}：{first}" if path else first
+        return _first_problem(first, path)
+    return MESSAGES[422]

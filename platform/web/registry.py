@@ -1,0 +1,21 @@
+"""Every blueprint of the application, in one place (STYLE.md: flaskr)."""
+
+from __future__ import annotations
+
+from . import oauth
+from .api import platform as platform_api
+from .api import tenants as tenants_api
+from .views import admin, auth, docs, home
+
+API_BLUEPRINTS = [
+    platform_api.blp,
+    tenants_api.blp,
+]
+
+PAGE_BLUEPRINTS = [
+    oauth.bp,
+    auth.bp,
+    home.bp,
+    admin.bp,
+    docs.bp,
+]

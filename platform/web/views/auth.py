@@ -1,0 +1,82 @@
+"""Session login and logout for the pages (flask-login + CSRF + throttling)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import UserMixin, current_user, login_user, logout_user
+
+from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.audit import record
+from jixiao.platform.core.db import utcnow
+from jixiao.tenants import service as tenants
+from jixiao.tenants.models import User
+
+from ..context import request_id, runtime, system_db
+from ..extensions import limiter, login_failed, login_ip_key, login_key, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginUser(UserMixin):
+    def __init__(self, user: User, actor: Actor) -> None:
+        self.id = str(user.id)
+        self.user = user
+        self.actor = actor
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> LoginUser | None:
+    if not user_id.isdigit():
+        return None
+    s = system_db("auth")
+    user = s.get(User, int(user_id))
+    if user is None or not user.is_active:
+        return None
+    return LoginUser(user, tenants.build_actor(s, user, request_id=request_id()))
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: runtime().settings.login_limit, key_func=login_key, deduct_when=login_failed, methods=["POST"]
+)
+@limiter.limit("30 per 15 minutes", key_func=login_ip_key, deduct_when=login_failed, methods=["POST"])
+def login() -> Any:
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(url_for("home.index"))
+        return render_template("login.html", username="", error=None)
+    username = (request.form.get("username") or "").strip().lower()
+    password = request.form.get("password") or ""
+    s = system_db("login")
+    user = tenants.authenticate(s, username, password)
+    if user is None:
+        return render_template("login.html", username=username, error="用户名或密码错误，或账号已停用"), 401
+    user.last_login_at = utcnow()
+    actor = tenants.build_actor(s, user, request_id=request_id())
+    record(s, "auth.login", object_type="user", object_id=user.id, actor=actor, after={"via": "page"})
+    s.commit()
+    session.clear()
+    login_user(LoginUser(user, actor))
+    flash(f"欢迎，{user.display_name}", "success")
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    if current_user.is_authenticated:
+        s = system_db("logout")
+        record(s, "auth.logout", object_type="user", object_id=current_user.user.id, actor=current_user.actor)
+        s.commit()
+    logout_user()
+    session.clear()
+    flash("已安全退出", "info")
+    return redirect(url_for("auth.login"))

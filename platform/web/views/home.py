@@ -1,0 +1,88 @@
+"""The home page of every role and the tenant switcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from jixiao.platform.core.errors import NotFound
+from jixiao.tenants import service as tenants
+from jixiao.tenants.models import LEVEL_NAMES, ROLE_NAMES, Tenant
+
+from ..context import actor, db
+
+bp = Blueprint("home", __name__)
+
+
+def viewing_tenant() -> Tenant | None:
+    """The tenant the user is looking at: their own, or one below it picked in the switcher."""
+    who = actor()
+    s = db()
+    code = session.get("view_tenant")
+    if code:
+        try:
+            tenant = tenants.get_tenant(s, who, code)
+            if tenant.id in who.readable_tenant_ids:
+                return tenant
+        except NotFound:
+            pass
+        session.pop("view_tenant", None)
+    return s.get(Tenant, who.tenant_id) if who.tenant_id else None
+
+
+@bp.app_context_processor
+def _shell() -> dict[str, Any]:
+    from flask import g
+
+    who = g.get("actor")
+    if who is None:
+        return {"who": None, "role_names": ROLE_NAMES, "level_names": LEVEL_NAMES}
+    switchable: list[Tenant] = []
+    if len(who.readable_tenant_ids) > 1:
+        switchable = list(db().execute(tenants.visible_tenants_stmt(who)).scalars())
+    return {
+        "who": who,
+        "role_names": ROLE_NAMES,
+        "level_names": LEVEL_NAMES,
+        "switchable_tenants": switchable,
+        "viewing": viewing_tenant(),
+    }
+
+
+@bp.get("/")
+@login_required
+def index() -> Any:
+    who = actor()
+    viewing = viewing_tenant()
+    children: list[Tenant] = []
+    if viewing is not None:
+        children = list(
+            db().execute(select(Tenant).where(Tenant.parent_id == viewing.id).order_by(Tenant.code)).scalars()
+        )
+    return render_template(
+        "home.html",
+        viewing=viewing,
+        children=children,
+        read_only=viewing is not None and viewing.id != who.tenant_id,
+    )
+
+
+@bp.post("/switch-tenant")
+@login_required
+def switch_tenant() -> Any:
+    who = actor()
+    code = (request.form.get("code") or "").strip()
+    if not code or code == who.tenant_code:
+        session.pop("view_tenant", None)
+    else:
+        tenant = tenants.get_tenant(db(), who, code)
+        if tenant.id not in who.readable_tenant_ids:
+            abort(404)
+        session["view_tenant"] = code
+    target = request.form.get("next") or url_for("home.index")
+    return redirect(
+        target if target.startswith("/") and not target.startswith("//") else url_for("home.index")
+    )

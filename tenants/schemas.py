@@ -1,0 +1,93 @@
+"""Marshmallow schemas for tenants, users and evaluator organisations (API.md "Tenants and users")."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from .models import LEVELS, ROLES
+
+
+class TenantSchema(Schema):
+    id = fields.Int(dump_only=True)
+    code = fields.Str(metadata={"example": "640104"})
+    name = fields.Str(metadata={"example": "兴庆区"})
+    level = fields.Str(metadata={"enum": list(LEVELS)})
+    parent_code = fields.Method("_parent_code")
+    is_active = fields.Bool()
+
+    def _parent_code(self, obj) -> str | None:
+        return obj.parent.code if obj.parent else None
+
+
+class TenantCreateSchema(Schema):
+    code = fields.Str(required=True, metadata={"example": "640107"})
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    level = fields.Str(required=True, validate=validate.OneOf(LEVELS))
+    parent_code = fields.Str(load_default=None, allow_none=True)
+
+
+class TenantQuerySchema(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+    level = fields.Str(load_default=None, validate=validate.OneOf(LEVELS))
+    parent_code = fields.Str(load_default=None)
+
+
+class PageQuerySchema(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class UserSchema(Schema):
+    id = fields.Int(dump_only=True)
+    username = fields.Str()
+    display_name = fields.Str()
+    tenant_code = fields.Method("_tenant_code")
+    evaluator_org_id = fields.Int(allow_none=True)
+    roles = fields.List(fields.Str())
+    is_active = fields.Bool()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+    def _tenant_code(self, obj) -> str | None:
+        return obj.tenant.code if obj.tenant else None
+
+
+class UserCreateSchema(Schema):
+    username = fields.Str(required=True, metadata={"example": "xq.finance2"})
+    display_name = fields.Str(required=True, metadata={"example": "王科长"})
+    password = fields.Str(required=True, load_only=True, metadata={"example": "Xq@2026ok"})
+    roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)), required=True)
+
+
+class UserUpdateSchema(Schema):
+    display_name = fields.Str()
+    roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)))
+    is_active = fields.Bool()
+    password = fields.Str(load_only=True)
+
+
+class EvaluatorUserCreateSchema(Schema):
+    username = fields.Str(required=True)
+    display_name = fields.Str(required=True)
+    password = fields.Str(required=True, load_only=True)
+
+
+class EvaluatorOrgSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    credit_code = fields.Str(load_default=None, allow_none=True)
+    contact = fields.Str(load_default=None, allow_none=True)
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """`{"items": [...], "total": N, "page": 1, "page_size": 50}`."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item)),
+            "total": fields.Int(),
+            "page": fields.Int(),
+            "page_size": fields.Int(),
+        },
+        name=name,
+    )

@@ -1,0 +1,139 @@
+"""Test harness for both modes (DESIGN.md §3).
+
+`JIXIAO_TEST_MODE=embedded` (default): SQLite file, local object folder, jobs in-process.
+`JIXIAO_TEST_MODE=real`: a fresh PostgreSQL database, Redis with a real `jixiao worker` process,
+and a real SeaweedFS S3 started by `tests.support.seaweed`. With `CI=true` a missing service
+fails the run; elsewhere the real-mode session is skipped with the reason.
+
+One database per test session, migrated to head and loaded with the demo province: tests rely on
+the demo (DEMO.md) and create their own uniquely named data on top of it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jixiao.platform.core.config import Settings
+from jixiao.platform.core.runtime import Runtime
+from tests.support.api import ApiClient
+from tests.support.services import (
+    MODE,
+    RealServices,
+    require_real_services,
+)
+
+pytest_plugins = ["tests.support.seaweed", "tests.support.browser"]
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"jixiao test mode: {MODE}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mode-independent tests (packaging, data files, vendored assets) run once, in embedded mode."""
+    if MODE == "embedded":
+        return
+    skip = pytest.mark.skip(reason="mode-independent: runs in the embedded pass only")
+    for item in items:
+        if item.get_closest_marker("once") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def real_services(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[RealServices | None]:
+    if MODE != "real":
+        yield None
+        return
+    seaweed = request.getfixturevalue("seaweed")
+    with require_real_services(seaweed) as services:
+        yield services
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, real_services: RealServices | None) -> Settings:
+    instance = tmp_path_factory.mktemp("instance")
+    if real_services is None:
+        return Settings.from_env(
+            instance_dir=instance,
+            database_url=f"sqlite:///{instance / 'jixiao.db'}",
+            redis_url="",
+            s3_endpoint="",
+            secret_key="test-" + secrets.token_hex(16),
+            queue_name="jixiao-test",
+        )
+    return Settings.from_env(
+        instance_dir=instance,
+        secret_key="test-" + secrets.token_hex(16),
+        **real_services.settings_overrides(),
+    )
+
+
+@pytest.fixture(scope="session")
+def runtime(settings: Settings, real_services: RealServices | None) -> Iterator[Runtime]:
+    import jixiao.platform.models  # noqa: F401
+    from jixiao.platform.core import migrate
+    from jixiao.tenants import demo
+
+    migrate.upgrade(settings.database_url)
+    rt = Runtime.build(settings)
+    with rt.db.transaction(system="test demo load") as s:
+        demo.load(s, settings.demo_password)
+    worker = None
+    if real_services is not None:
+        worker = real_services.start_worker(settings, REPO)
+    try:
+        yield rt
+    finally:
+        if worker is not None:
+            real_services.stop_worker(worker)
+        rt.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from jixiao.platform.web.app import create_app
+
+    application = create_app(runtime=runtime)
+    application.config.update(TESTING=True)
+    return application
+
+
+@pytest.fixture()
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def api(app) -> ApiClient:  # type: ignore[no-untyped-def]
+    """HTTP client that logs in demo users with the password grant (tokens cached per session)."""
+    return ApiClient(app)
+
+
+@pytest.fixture()
+def unique() -> str:
+    """A short unique suffix for names a test creates."""
+    return secrets.token_hex(3)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `jixiao` console script as an operator would."""
+    exe = Path(sys.executable).with_name("jixiao")
+    return subprocess.run(
+        [str(exe), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
