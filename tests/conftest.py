@@ -83,12 +83,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory, real_services: RealServic
 def runtime(settings: Settings, real_services: RealServices | None) -> Iterator[Runtime]:
     import jixiao.platform.models  # noqa: F401
     from jixiao.platform.core import migrate
-    from jixiao.tenants import demo
+    from jixiao.platform.demo import load_all
 
     migrate.upgrade(settings.database_url)
     rt = Runtime.build(settings)
     with rt.db.transaction(system="test demo load") as s:
-        demo.load(s, settings.demo_password)
+        load_all(s, settings.demo_password)
     worker = None
     if real_services is not None:
         worker = real_services.start_worker(settings, REPO)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -197,8 +198,13 @@ class VerifyResult:
     reason: str = ""
 
 
-def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
-    """Walk the whole chain in id order; name the first event that does not fit."""
+def verify(
+    session: Session, *, batch: int = 1000, on_progress: Callable[[int, int], None] | None = None
+) -> VerifyResult:
+    """Walk the whole chain in id order; name the first event that does not fit.
+
+    `on_progress(checked, total)` is called after each batch (for a job's progress bar)."""
+    total = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar_one_or_none() or 0
     prev = GENESIS
     expected_id = 0
     checked = 0
@@ -229,6 +235,8 @@ def verify(session: Session, *, batch: int = 1000) -> VerifyResult:
             checked += 1
             last_seen = ev.id
         session.expunge_all()
+        if on_progress is not None:
+            on_progress(checked, max(total, checked))
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()
     if head is not None and (head.last_id != expected_id or head.last_hash != prev):
         return VerifyResult(

@@ -24,6 +24,7 @@ from jixiao.platform.core.authz import ALL_SCOPES
 from jixiao.platform.core.errors import ValidationFailed
 from jixiao.platform.core.oauth_models import OAuthClient
 from jixiao.platform.core.runtime import Runtime, current_runtime
+from jixiao.platform.demo import load_all
 from jixiao.tenants import demo, service
 from jixiao.tenants.passwords import hash_password
 
@@ -90,10 +91,11 @@ def demo_load() -> None:
     """Load 宁夏 and its demo users idempotently (password: JIXIAO_DEMO_PASSWORD)."""
     rt = _rt()
     with rt.db.transaction(system="demo load") as s:
-        created = demo.load(s, rt.settings.demo_password)
+        created = load_all(s, rt.settings.demo_password)
     click.echo(
         f"演示数据已就绪：新建地区 {created['tenants']} 个、用户 {created['users']} 个、"
-        f"第三方机构 {created['evaluator_orgs']} 个"
+        f"第三方机构 {created['evaluator_orgs']} 个、共享指标 {created['indicators']} 个、"
+        f"模板 {created['templates']} 个、试点 {created['programs']} 个"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import oauth
 from .api import platform as platform_api
 from .api import tenants as tenants_api
-from .views import admin, auth, docs, home
+from .views import admin, auth, docs, home, system
 
 API_BLUEPRINTS = [
     platform_api.blp,
@@ -18,4 +18,5 @@ PAGE_BLUEPRINTS = [
     home.bp,
     admin.bp,
     docs.bp,
+    system.bp,
 ]

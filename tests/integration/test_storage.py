@@ -41,6 +41,8 @@ from jixiao.platform.core.storage import (
     make_store,
 )
 
+pytestmark = pytest.mark.once  # mode-independent: runs in the embedded pass only
+
 if TYPE_CHECKING:  # imported by pytest as a plugin below; importing it here first
     from tests.support.seaweed import SeaweedS3  # would defeat its assertion rewriting
 

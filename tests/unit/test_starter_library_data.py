@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.once  # mode-independent: runs in the embedded pass only
+
 DATA_PATH = Path(__file__).resolve().parents[2] / "services/indicators/data/starter_library.json"
 
 FRAMEWORK = {

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.once  # mode-independent: runs in the embedded pass only
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENDOR = REPO_ROOT / "platform" / "web" / "static" / "vendor"
 

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from jixiao.platform.core import audit_query
+from jixiao.platform.core import audit_query, selfcheck
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize, policy
 from jixiao.tenants.models import ROLE_NAMES, Tenant, User
@@ -142,3 +142,15 @@ class AuditEvents(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """The audit trail of the caller's tenant and the tenants below it (province: all)."""
         return audit_query.list_events(db(), actor(), **args)
+
+
+class JobStartedSchema(Schema):
+    job_id = fields.Str()
+
+
+@blp.route("/system/selfcheck")
+class SelfCheck(MethodView):
+    @blp.response(202, JobStartedSchema)
+    def post(self) -> Any:
+        """Start the system self-check job (audit chain, database, object store); province admin."""
+        return {"job_id": selfcheck.start(actor())}

@@ -1,0 +1,16 @@
+"""`jixiao demo load`: the demo province of DEMO.md, every capability's part in order."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from jixiao.services.indicators import service as indicators
+from jixiao.services.programs import service as programs
+from jixiao.tenants import demo as tenants
+
+
+def load_all(session: Session, password: str) -> dict[str, int]:
+    created = tenants.load(session, password)
+    created.update(indicators.load_demo(session))
+    created.update(programs.load_demo(session))
+    return created

@@ -1,0 +1,163 @@
+"""Indicator library models (DESIGN.md §5): the Ministry's framework, level-3 indicators, templates.
+
+Visibility flows DOWN: an indicator owned by the province is shared with everyone, a city's is
+visible to its counties, a county's only to itself — and every indicator is readable by the
+tenants above its owner (read-only upward). Only the owner writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, UniqueConstraint, false, or_
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.db import Base, utcnow
+from jixiao.platform.core.tenancy import TenantOwned
+
+# The Ministry of Finance's framework: 4 level-1 × 10 level-2 (fixed, seeded by the migration).
+FRAMEWORK: dict[str, list[str]] = {
+    "产出": ["数量", "质量", "时效"],
+    "成本": ["经济成本", "社会成本", "生态环境成本"],
+    "效益": ["经济效益", "社会效益", "生态效益"],
+    "满意度": ["服务对象满意度"],
+}
+LEVEL1_OF = {level2: level1 for level1, children in FRAMEWORK.items() for level2 in children}
+
+KINDS = ("common", "individual")
+SCOPES = ("project", "department")
+VALUE_TYPES = ("quantitative", "qualitative")
+DIRECTIONS = (">=", "<=", "=", "range")
+VALUE_BASES = ("计划标准", "行业标准", "历史标准", "预算支出标准")
+STATUSES = ("active", "retired")
+
+
+class FrameworkNode(Base):
+    """A level-1 or level-2 node of the framework. Read-only: seeded by the migration."""
+
+    __tablename__ = "indicator_framework"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)  # 1 or 2
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("indicator_framework.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer)
+
+    parent: Mapped[FrameworkNode | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+
+
+class _LibraryOwned(TenantOwned):
+    """Walls for the library: readable along the owner's lineage (down) and subtree (up)."""
+
+    __wall_abstract__ = True
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        visible = sorted(actor.lineage_tenant_ids | actor.readable_tenant_ids)
+        own = cls.tenant_id.in_(visible) if visible else false()
+        # Evaluators belong to no tenant: they read the shared (province) library only.
+        return or_(own, cls.shared.is_(True)) if actor.tenant_id is None else own
+
+
+class Indicator(_LibraryOwned, Base):
+    """A level-3 indicator (三级指标) of some tenant's library."""
+
+    __tablename__ = "indicators"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        UniqueConstraint("code"),
+    )
+    __wall_abstract__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))  # {owner code}-{CC|IN}-{seq}, stable
+    name: Mapped[str] = mapped_column(String(100))
+    name_pinyin: Mapped[str] = mapped_column(String(400), default="", index=True)
+    name_initials: Mapped[str] = mapped_column(String(100), default="", index=True)
+    shared: Mapped[bool] = mapped_column(default=False, index=True)  # owned by the province
+    level2_id: Mapped[int] = mapped_column(
+        ForeignKey("indicator_framework.id", ondelete="RESTRICT"), index=True
+    )
+    category: Mapped[str | None] = mapped_column(String(40))  # domain, e.g. 教育
+    common_class: Mapped[str | None] = mapped_column(String(40))  # 共性类别, e.g. 培训
+    kind: Mapped[str] = mapped_column(String(12))
+    scope: Mapped[str] = mapped_column(String(12), default="project")
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    value_type: Mapped[str] = mapped_column(String(14))
+    direction: Mapped[str] = mapped_column(String(6))
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    standard_value: Mapped[str] = mapped_column(String(100), default="")
+    value_basis: Mapped[str] = mapped_column(String(20), default="计划标准")
+    historical_values: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="active", index=True)
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    retired_at: Mapped[datetime | None]
+    derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"))
+    origin_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    level2: Mapped[FrameworkNode] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def level1_name(self) -> str:
+        return LEVEL1_OF[self.level2.name]
+
+    def to_audit(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level2": self.level2.name if self.level2 else None,
+            "category": self.category,
+            "common_class": self.common_class,
+            "kind": self.kind,
+            "scope": self.scope,
+            "value_type": self.value_type,
+            "direction": self.direction,
+            "unit": self.unit,
+            "standard_value": self.standard_value,
+            "value_basis": self.value_basis,
+            "status": self.status,
+            "version": self.version,
+        }
+
+
+class IndicatorTemplate(_LibraryOwned, Base):
+    """A named indicator set for a kind of project (模板库), applied in one action (一键勾选)."""
+
+    __tablename__ = "indicator_templates"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    __wall_abstract__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    project_class: Mapped[str] = mapped_column(String(40))
+    shared: Mapped[bool] = mapped_column(default=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    items: Mapped[list[TemplateItem]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="TemplateItem.position"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TemplateItem(Base):
+    __tablename__ = "indicator_template_items"
+    __table_args__ = (UniqueConstraint("template_id", "indicator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("indicator_templates.id", ondelete="CASCADE"), index=True
+    )
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    indicator: Mapped[Indicator] = relationship(lazy="joined")

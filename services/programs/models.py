@@ -1,0 +1,121 @@
+"""Pilot program models (DESIGN.md §5 "Pilot program")."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.db import Base, utcnow
+from jixiao.platform.core.tenancy import TenantOwned
+
+STAGES = ("assessment", "targets", "monitoring", "self_evaluation", "evaluation", "result_application")
+STAGE_NAMES = {
+    "assessment": "事前评估",
+    "targets": "绩效目标",
+    "monitoring": "跟踪监控",
+    "self_evaluation": "自评",
+    "evaluation": "重点评价",
+    "result_application": "结果应用",
+}
+
+# The configurable numbers of DESIGN.md §6 (*default*), per program.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "max_projects_per_tenant": 2,
+    "target_weights_total": 100,
+    "monitoring": {
+        "completion_green": 90,  # ≥ 90 % green
+        "completion_yellow": 70,  # 70–90 % yellow, below red
+        "budget_lag_yellow": 10,  # execution below time progress by more than 10 points: yellow
+        "budget_lag_red": 20,  # … more than 20 points: red
+    },
+    "self_evaluation": {
+        "budget_points": 10,
+        "indicator_points": {"产出": 50, "效益": 30, "满意度": 10},
+        "cost_counts_in": "产出",
+        "qualitative_midpoints": {"achieved": 90, "partly": 70, "not_achieved": 30},
+    },
+    "evidence": {
+        "max_size_mib": 200,
+        "allowed_types": ["pdf", "doc", "docx", "xls", "xlsx", "jpg", "png", "zip"],
+        "required_purposes": {},
+    },
+}
+
+
+def merged_settings(overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """The defaults with a program's overrides laid over them (dicts merge, values replace)."""
+    result = copy.deepcopy(DEFAULT_SETTINGS)
+
+    def merge(into: dict[str, Any], src: dict[str, Any]) -> None:
+        for key, value in src.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = copy.deepcopy(value)
+
+    merge(result, overrides or {})
+    return result
+
+
+class ProgramTenant(Base):
+    """A tenant taking part in a program."""
+
+    __tablename__ = "program_tenants"
+    __table_args__ = (UniqueConstraint("program_id", "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+
+
+class Program(TenantOwned, Base):
+    """A pilot program owned by the province; readable by the province's subtree and by every
+    participating tenant."""
+
+    __tablename__ = "programs"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    __wall_abstract__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    max_projects_per_tenant: Mapped[int] = mapped_column(Integer, default=2)
+    deadlines: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # stage → ISO date
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # overrides of DEFAULT_SETTINGS
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participants: Mapped[list[ProgramTenant]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def effective_settings(self) -> dict[str, Any]:
+        return merged_settings(self.settings)
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        own = cls.tenant_id.in_(sorted(actor.readable_tenant_ids)) if actor.readable_tenant_ids else false()
+        if not actor.readable_tenant_ids:
+            return own
+        taking_part = select(ProgramTenant.program_id).where(
+            ProgramTenant.tenant_id.in_(sorted(actor.readable_tenant_ids))
+        )
+        return or_(own, cls.id.in_(taking_part))

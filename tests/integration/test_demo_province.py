@@ -1,0 +1,96 @@
+"""`jixiao demo load` loads DEMO.md exactly, and loading it again changes nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from jixiao.platform.core.audit import AuditEvent
+from jixiao.platform.demo import load_all
+from jixiao.services.indicators.models import FRAMEWORK, FrameworkNode, Indicator, IndicatorTemplate
+from jixiao.services.programs.models import Program
+from jixiao.tenants.divisions import DEMO_USERS, NINGXIA
+from jixiao.tenants.models import EvaluatorOrg, Tenant, User
+
+
+def test_tenants_are_ningxia_with_real_codes(runtime):
+    with runtime.db.transaction(system="test") as s:
+        rows = {t.code: t for t in s.execute(select(Tenant)).scalars()}
+        for code, name, level, parent in NINGXIA:
+            assert rows[code].name == name
+            assert rows[code].level == level
+            assert (rows[code].parent.code if rows[code].parent else None) == parent
+        assert rows["640104"].path == "640000/640100/640104"
+        assert Counter(t.level for t in rows.values() if t.code in dict((c, 1) for c, *_ in NINGXIA)) == {
+            "province": 1,
+            "city": 5,
+            "county": 22,
+        }
+
+
+def test_users_roles_and_evaluator_org(runtime):
+    with runtime.db.transaction(system="test") as s:
+        for username, code, _name, roles in DEMO_USERS:
+            user = s.execute(select(User).where(User.username == username)).scalar_one()
+            assert user.tenant.code == code and user.roles == sorted(roles)
+        evaluator = s.execute(select(User).where(User.username == "eval.ningping")).scalar_one()
+        assert evaluator.tenant_id is None and evaluator.roles == ["evaluator"]
+        assert evaluator.evaluator_org.name == "宁夏绩评咨询有限公司"
+        assert s.execute(select(EvaluatorOrg).where(EvaluatorOrg.name == "宁夏绩评咨询有限公司")).scalar_one()
+
+
+def test_framework_library_and_templates(runtime):
+    with runtime.db.transaction(system="test") as s:
+        nodes = s.execute(select(FrameworkNode)).scalars().all()
+        assert {n.name for n in nodes if n.level == 1} == set(FRAMEWORK)
+        assert {n.name: n.parent.name for n in nodes if n.level == 2} == {
+            l2: l1 for l1, children in FRAMEWORK.items() for l2 in children
+        }
+        shared = s.execute(select(Indicator).where(Indicator.shared.is_(True))).scalars().all()
+        assert len(shared) >= 60
+        assert {i.level2.name for i in shared} == {l2 for children in FRAMEWORK.values() for l2 in children}
+        province_id = s.execute(select(Tenant.id).where(Tenant.code == "640000")).scalar_one()
+        assert {i.tenant_id for i in shared} == {province_id}
+        assert {"教育", "卫生健康", "农业农村", "交通运输", "生态环境"} <= {i.category for i in shared}
+        assert {"会议", "培训", "设备购置", "信息化建设", "工程基建"} <= {i.common_class for i in shared}
+        for i in shared:
+            assert i.explanation and i.source and i.direction and i.value_basis
+            assert set(i.historical_values) == {"2022", "2023", "2024"}
+            assert i.code.startswith("640000-")
+        peixun = [i for i in shared if "培训" in i.name]
+        assert peixun and all("peixun" in i.name_pinyin and "px" in i.name_initials for i in peixun)
+        templates = s.execute(select(IndicatorTemplate)).scalars().all()
+        names = {t.name for t in templates}
+        assert {"工程基建类", "培训类", "信息化建设类"} <= names
+        assert all(len(t.items) >= 6 for t in templates)
+
+
+def test_the_pilot_program(runtime):
+    with runtime.db.transaction(system="test") as s:
+        program = s.execute(select(Program).where(Program.name == "市县预算绩效一体化管理试点")).scalar_one()
+        assert str(program.start) == "2022-08-01" and str(program.end) == "2024-06-30"
+        assert program.max_projects_per_tenant == 2
+        codes = {s.get(Tenant, p.tenant_id).code for p in program.participants}
+        assert codes == {c for c, _n, level, _p in NINGXIA if level != "province"}
+        assert program.effective_settings["evidence"]["required_purposes"]["targets"] == [
+            "立项依据",
+            "实施方案",
+        ]
+        assert program.effective_settings["monitoring"]["completion_green"] == 90
+
+
+def test_loading_again_changes_nothing(runtime, settings):
+    def counts(s):
+        return {
+            model.__name__: s.execute(select(func.count()).select_from(model)).scalar_one()
+            for model in (Tenant, User, EvaluatorOrg, Indicator, IndicatorTemplate, Program, AuditEvent)
+        }
+
+    with runtime.db.transaction(system="test") as s:
+        before = counts(s)
+    with runtime.db.transaction(system="test demo reload") as s:
+        created = load_all(s, settings.demo_password)
+    assert set(created.values()) == {0}
+    with runtime.db.transaction(system="test") as s:
+        assert counts(s) == before
