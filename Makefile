@@ -14,7 +14,7 @@ export JIXIAO_INSTANCE
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip >/dev/null
+	$(PIP) install --upgrade pip 'setuptools>=69' wheel >/dev/null
 
 venv: $(VENV)/bin/activate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, false, or_, true
+from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, false, or_, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jixiao.platform.core.actor import Actor
@@ -142,16 +142,32 @@ class User(Walled, Base):
         if actor.has_role("province_admin"):
             return True
         if self.id is not None and self.id == actor.user_id:
-            return True  # own password, own last login
+            # own password, own last login — but never out of one's own tenant or organisation
+            return self.tenant_id == actor.tenant_id and self.evaluator_org_id == actor.evaluator_org_id
         return self.tenant_id is not None and self.tenant_id == actor.tenant_id
 
 
-class UserRole(Base):
+class UserRole(Walled, Base):
+    """A role of a user; behind the same walls as the user it belongs to."""
+
     __tablename__ = "user_roles"
     __table_args__ = (UniqueConstraint("user_id", "role"),)
+    __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(32))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        # the inner select gets User's own criteria from the same with_loader_criteria pass
+        return cls.user_id.in_(select(User.id))
+
+    @classmethod
+    def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        return cls.user_id.in_(select(User.id).where(User.wall_write_criteria(actor)))
+
+    def wall_may_write(self, actor: Actor) -> bool:
+        return self.user is not None and self.user.wall_may_write(actor)

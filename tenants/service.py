@@ -335,6 +335,11 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"用户 {user_id} 不存在")
+    if user.id != actor.user_id:
+        if user.tenant is not None:
+            authorize(actor, "users.read", tenant=user.tenant)
+        else:
+            authorize(actor, "evaluator_orgs.read")
     return user
 
 

@@ -42,10 +42,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mode-independent tests (packaging, data files, vendored assets) run once, in embedded mode."""
     if MODE == "embedded":
         return
-    skip = pytest.mark.skip(reason="mode-independent: runs in the embedded pass only")
-    for item in items:
-        if item.get_closest_marker("once") is not None:
-            item.add_marker(skip)
+    once = [item for item in items if item.get_closest_marker("once") is not None]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if item.get_closest_marker("once") is None]
 
 
 @pytest.fixture(scope="session")

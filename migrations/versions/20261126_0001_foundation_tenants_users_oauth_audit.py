@@ -175,7 +175,8 @@ def upgrade() -> None:
 
 
 def _append_only_triggers() -> None:
-    """The database itself refuses UPDATE and DELETE on audit_events (DESIGN.md §4.5)."""
+    """The database itself refuses to rewrite history (DESIGN.md §4.5): no UPDATE, DELETE or
+    TRUNCATE of audit_events, and the chain head only moves forward and is never deleted."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
@@ -190,21 +191,65 @@ def _append_only_triggers() -> None:
             "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
             "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
         )
+        op.execute(
+            "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
+        )
+        op.execute(
+            """
+            CREATE FUNCTION audit_head_forward_only() RETURNS trigger AS $$
+            BEGIN
+              IF TG_OP <> 'UPDATE' OR NEW.last_id < OLD.last_id THEN
+                RAISE EXCEPTION 'audit_head only moves forward (% refused)', TG_OP;
+              END IF;
+              RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER audit_head_forward_only BEFORE UPDATE OR DELETE ON audit_head "
+            "FOR EACH ROW EXECUTE FUNCTION audit_head_forward_only()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_head_forward_only()"
+        )
     else:
         for verb in ("UPDATE", "DELETE"):
             op.execute(
                 f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
                 f"BEGIN SELECT RAISE(ABORT, 'audit_events is append-only ({verb} refused)'); END"
             )
+        op.execute(
+            "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head "
+            "BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward (DELETE refused)'); END"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_head_no_rewind BEFORE UPDATE ON audit_head WHEN NEW.last_id < OLD.last_id "
+            "BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward (UPDATE refused)'); END"
+        )
 
 
 def _drop_append_only_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
+        for trigger, table in (
+            ("audit_events_append_only", "audit_events"),
+            ("audit_events_no_truncate", "audit_events"),
+            ("audit_head_forward_only", "audit_head"),
+            ("audit_head_no_truncate", "audit_head"),
+        ):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
+        op.execute("DROP FUNCTION IF EXISTS audit_head_forward_only()")
     else:
-        op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
-        op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        for trigger in (
+            "audit_events_no_update",
+            "audit_events_no_delete",
+            "audit_head_no_delete",
+            "audit_head_no_rewind",
+        ):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
 
 def downgrade() -> None:

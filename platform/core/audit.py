@@ -125,26 +125,32 @@ def record(
 ) -> None:
     """Queue an audit event for this unit of work; it is chained and written at commit."""
     actor = actor or session.info.get("actor")
-    pending: list[AuditEvent] = session.info.setdefault("audit_pending", [])
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still discards this event
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    pending: list[tuple[Any, AuditEvent]] = session.info.setdefault("audit_pending", [])
     pending.append(
-        AuditEvent(
-            at=utcnow(),
-            tenant_id=tenant_id if tenant_id is not None else (actor.tenant_id if actor else None),
-            user_id=actor.user_id if actor else None,
-            username=actor.username if actor else f"system:{session.info.get('system', '')}"[:64],
-            action=action,
-            object_type=object_type,
-            object_id=None if object_id is None else str(object_id),
-            before=_jsonable(before),
-            after=_jsonable(after),
-            request_id=actor.request_id if actor else None,
+        (
+            transaction,
+            AuditEvent(
+                at=utcnow(),
+                tenant_id=tenant_id if tenant_id is not None else (actor.tenant_id if actor else None),
+                user_id=actor.user_id if actor else None,
+                username=actor.username if actor else f"system:{session.info.get('system', '')}"[:64],
+                action=action,
+                object_type=object_type,
+                object_id=None if object_id is None else str(object_id),
+                before=_jsonable(before),
+                after=_jsonable(after),
+                request_id=actor.request_id if actor else None,
+            ),
         )
     )
 
 
 @event.listens_for(Session, "before_commit")
 def _chain_pending(session: Session) -> None:
-    pending: list[AuditEvent] = session.info.pop("audit_pending", [])
+    pending = [ev for _transaction, ev in session.info.pop("audit_pending", [])]
     if not pending:
         return
     session.flush()
@@ -178,9 +184,21 @@ def _chain_pending(session: Session) -> None:
     )
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop("audit_pending", None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, rolled_back: Any) -> None:
+    """Forget the events of the transaction that was rolled back (a savepoint: only its own)."""
+    pending: list[tuple[Any, AuditEvent]] = session.info.get("audit_pending", [])
+    if not pending:
+        return
+
+    def inside(transaction: Any) -> bool:
+        while transaction is not None:
+            if transaction is rolled_back:
+                return True
+            transaction = transaction.parent
+        return False
+
+    session.info["audit_pending"] = [(t, ev) for t, ev in pending if not inside(t)]
 
 
 @event.listens_for(Session, "before_flush")

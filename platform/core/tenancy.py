@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, ForeignKey, event, false
+from sqlalchemy import ColumnElement, ForeignKey, Select, event, false
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -26,6 +26,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.sql.util import find_tables
 
 from .actor import Actor
 from .errors import WallViolation
@@ -85,8 +86,21 @@ def walled_classes() -> list[type[Walled]]:
     return list(_registry)
 
 
-def _involves_walled(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, Walled) for mapper in state.all_mappers)
+def _walled_tables() -> set[Any]:
+    return {cls.__table__ for cls in _registry}  # type: ignore[attr-defined]
+
+
+def _touches_walled_table(statement: Any) -> bool:
+    """Every table the statement reads or writes, in subqueries, joins and aliases too."""
+    walled = _walled_tables()
+    sources = [statement]
+    if isinstance(statement, Select):
+        sources.extend(statement.get_final_froms())
+    for source in sources:
+        for table in find_tables(source, include_joins=True, include_aliases=True, include_crud=True):
+            if table in walled or getattr(table, "original", None) in walled:
+                return True
+    return False
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -102,12 +116,18 @@ def _apply_walls(state: ORMExecuteState) -> None:
         return
     actor: Actor | None = session.info.get("actor")
     if actor is None:
-        if state.is_relationship_load or _involves_walled(state):
+        if state.is_relationship_load or _touches_walled_table(state.statement):
             raise WallViolation(
                 "tenant-owned query in a session without an actor; use Database.session(actor) "
                 "or an explicit Database.system_session(reason)"
             )
         return
+    if not state.is_orm_statement and _touches_walled_table(state.statement):
+        # with_loader_criteria only reaches ORM entities: a Core statement on a walled table
+        # would read or write across the walls unseen.
+        raise WallViolation(
+            "Core statement on a tenant-owned table; query the ORM model, or escape explicitly"
+        )
     options = []
     for cls in _registry:
         criteria = cls.wall_read_criteria(actor) if state.is_select else cls.wall_write_criteria(actor)

@@ -20,7 +20,8 @@ from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
 from .registry import API_BLUEPRINTS, PAGE_BLUEPRINTS
 
-PUBLIC_API = ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/public/")
+PUBLIC_API_PATHS = {"/api/v1/openapi.json", "/api/v1/docs"}
+PUBLIC_API_PREFIX = "/api/v1/public/"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 JSON_TYPES = {"application/json"}
 MULTIPART_TYPES = {"multipart/form-data"}
@@ -128,7 +129,7 @@ def _register_request_hooks(app: Flask) -> None:
             problem = _check_content_type()
             if problem is not None:
                 return problem
-            if path.startswith(PUBLIC_API):
+            if path in PUBLIC_API_PATHS or path.startswith(PUBLIC_API_PREFIX):
                 return None
             g.actor = _api_actor()
             return None

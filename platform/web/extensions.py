@@ -28,4 +28,9 @@ def login_ip_key() -> str:
 
 
 def login_failed(response) -> bool:  # type: ignore[no-untyped-def]
-    return bool(response.status_code in (400, 401))
+    """Only wrong credentials count: at /oauth/token that is `invalid_grant` (a refused scope or
+    client is not a guess at a password); on the login page a 401."""
+    if request.path == "/oauth/token":
+        body = response.get_json(silent=True) or {}
+        return bool(response.status_code == 400 and body.get("error") == "invalid_grant")
+    return bool(response.status_code == 401)

@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
 
 from jixiao.platform.core import audit_query, selfcheck
 from jixiao.platform.core.actor import Actor
@@ -99,7 +100,9 @@ class Me(MethodView):
         user = s.get(User, who.user_id)
         tenant = s.get(Tenant, who.tenant_id) if who.tenant_id else None
         codes = (
-            s.execute(Tenant.__table__.select().where(Tenant.id.in_(sorted(who.readable_tenant_ids)))).all()
+            s.execute(select(Tenant.code).where(Tenant.id.in_(sorted(who.readable_tenant_ids))))
+            .scalars()
+            .all()
             if who.readable_tenant_ids
             else []
         )
@@ -121,7 +124,7 @@ class Me(MethodView):
             "roles": sorted(who.roles),
             "role_names": [ROLE_NAMES[r] for r in sorted(who.roles)],
             "scopes": sorted(who.scopes),
-            "visible_tenant_codes": sorted(row.code for row in codes),
+            "visible_tenant_codes": sorted(codes),
         }
 
 

@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jixiao.platform.core.errors import NotFound
+from jixiao.services.indicators.models import Indicator
+from jixiao.services.programs.models import Program
 from jixiao.tenants import service as tenants
-from jixiao.tenants.models import LEVEL_NAMES, ROLE_NAMES, Tenant
+from jixiao.tenants.models import LEVEL_NAMES, ROLE_NAMES, Tenant, User
 
 from ..context import actor, db
 
@@ -67,7 +69,31 @@ def index() -> Any:
         viewing=viewing,
         children=children,
         read_only=viewing is not None and viewing.id != who.tenant_id,
+        overview=_overview(viewing),
     )
+
+
+def _overview(viewing: Tenant | None) -> dict[str, Any]:
+    """What the viewed tenant takes part in, seen through the walls of the current user."""
+    s = db()
+    programs = list(s.execute(select(Program).order_by(Program.start.desc())).scalars())
+    if viewing is not None and viewing.level != "province":
+        programs = [p for p in programs if any(t.tenant_id == viewing.id for t in p.participants)]
+    active = (
+        select(Indicator.shared, func.count()).where(Indicator.status == "active").group_by(Indicator.shared)
+    )
+    indicators = {bool(shared): count for shared, count in s.execute(active).all()}
+    users = 0
+    if viewing is not None:
+        users = s.execute(
+            select(func.count()).select_from(User).where(User.tenant_id == viewing.id)
+        ).scalar_one()
+    return {
+        "programs": programs,
+        "shared_indicators": indicators.get(True, 0),
+        "own_indicators": indicators.get(False, 0),
+        "users": users,
+    }
 
 
 @bp.post("/switch-tenant")
