@@ -43,6 +43,7 @@ class Settings:
     access_token_ttl: int
     refresh_token_ttl: int
     login_limit: str
+    timezone: str
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -75,6 +76,7 @@ class Settings:
             access_token_ttl=int(_env("JIXIAO_ACCESS_TOKEN_TTL", "3600")),
             refresh_token_ttl=int(_env("JIXIAO_REFRESH_TOKEN_TTL", str(14 * 24 * 3600))),
             login_limit=_env("JIXIAO_LOGIN_LIMIT", "5 per 15 minutes"),
+            timezone=_env("JIXIAO_TIMEZONE", "Asia/Shanghai"),
         )
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

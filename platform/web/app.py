@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 from flask_login import current_user
@@ -115,7 +117,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(health.bp)
     register_error_handlers(app)
     _register_request_hooks(app)
+    _register_filters(app, ZoneInfo(settings.timezone))
     return app
+
+
+def _register_filters(app: Flask, zone: ZoneInfo) -> None:
+    @app.template_filter("localtime")
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """Times are stored in UTC; officials read them in the province's time zone."""
+        if value is None:
+            return "—"
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(zone).strftime(fmt)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -51,6 +51,9 @@ def error_response(
         if errors:
             body["errors"] = errors
         resp = jsonify(body)
+    elif status == 429 and request.path == "/login":  # keep the form, say why it is refused
+        username = (request.form.get("username") or "").strip()
+        resp = Response(render_template("login.html", username=username, error=message))
     else:
         resp = Response(render_template("error.html", status=status, message=message, errors=errors or {}))
     resp.status_code = status
@@ -95,10 +98,7 @@ def register_error_handlers(app: Flask) -> None:
         elif status == 400 and exc.description and "JSON" in str(exc.description):
             message = "请求体不是有效的 JSON"
         elif status == 429:
-            if request.path in ("/login", "/oauth/token"):
-                message = f"登录失败次数过多，请稍后再试（限制：{exc.description}）"
-            else:
-                message = f"请求过于频繁，请稍后再试（限制：{exc.description}）"
+            message = _limit_message(str(exc.description or ""))
         headers = {}
         valid_methods = getattr(exc, "valid_methods", None)
         if status == 405 and valid_methods:
@@ -124,3 +124,20 @@ def _first_problem(errors: Any, path: str = "") -> str:
             return f"字段 {path}：{first}" if path else first
         return _first_problem(first, path)
     return MESSAGES[422]
+
+
+_UNITS = {"second": "秒", "minute": "分钟", "hour": "小时", "day": "天"}
+
+
+def _limit_message(limit: str) -> str:
+    """flask-limiter describes the limit in English ("5 per 15 minute"); say it in Chinese."""
+    words = limit.replace("per", " ").split()
+    window = ""
+    if len(words) >= 2 and words[0].isdigit():
+        count, rest = words[0], words[1:]
+        amount = rest[0] if rest and rest[0].isdigit() else "1"
+        unit = _UNITS.get(rest[-1].rstrip("s"), rest[-1]) if rest else ""
+        window = f"（{amount} {unit}内最多 {count} 次）" if unit else ""
+    if request.path in ("/login", "/oauth/token"):
+        return f"登录失败次数过多，请稍后再试{window}"
+    return f"请求过于频繁，请稍后再试{window}"

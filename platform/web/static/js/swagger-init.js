@@ -6,7 +6,8 @@ window.addEventListener("load", function () {
     dom_id: "#swagger-ui",
     validatorUrl: null,
     deepLinking: true,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-    layout: "StandaloneLayout",
+    // BaseLayout: the standalone top bar injects an inline <style> that the CSP refuses.
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: "BaseLayout",
   });
 });
