@@ -11,10 +11,7 @@ the demo (DEMO.md) and create their own uniquely named data on top of it.
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,16 +121,3 @@ def api(app) -> ApiClient:  # type: ignore[no-untyped-def]
 def unique() -> str:
     """A short unique suffix for names a test creates."""
     return secrets.token_hex(3)
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `jixiao` console script as an operator would."""
-    exe = Path(sys.executable).with_name("jixiao")
-    return subprocess.run(
-        [str(exe), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-        check=False,
-    )

@@ -9,7 +9,6 @@ drop/disable the append-only triggers, then edit or delete rows. ``audit.verify`
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 import subprocess
@@ -32,21 +31,10 @@ from jixiao.platform.core.audit import GENESIS, AuditEvent, AuditHead
 from jixiao.platform.core.db import Database
 from jixiao.tenants import demo
 from jixiao.tenants.models import EvaluatorOrg
+from tests.support.cli import clean_env
 from tests.support.services import MODE, PG_ADMIN_URL, fresh_postgres_database
 
 DEMO_PASSWORD = "Demo@2026"
-# Settings that would point the CLI subprocess at something other than the database under test.
-FOREIGN_ENV = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "S3_ENDPOINT",
-    "S3_ACCESS_KEY",
-    "S3_SECRET_KEY",
-    "S3_BUCKET",
-    "S3_PUBLIC_ENDPOINT",
-    "JIXIAO_INSTANCE",
-    "SECRET_KEY",
-)
 
 
 @dataclass
@@ -73,7 +61,7 @@ class Chain:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """The installed `jixiao` console script, as an operator runs it."""
-        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+        env = clean_env()
         env.update(DATABASE_URL=self.url, JIXIAO_INSTANCE=str(self.instance), SECRET_KEY="x")
         return subprocess.run(
             [str(Path(sys.executable).with_name("jixiao")), *args],

@@ -8,7 +8,6 @@ migration fails here.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,19 +23,8 @@ from sqlalchemy.engine import Engine
 
 import jixiao.platform.models
 from jixiao.platform.core import migrate
+from tests.support.cli import clean_env
 from tests.support.services import MODE, fresh_postgres_database
-
-FOREIGN_ENV = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "S3_ENDPOINT",
-    "S3_ACCESS_KEY",
-    "S3_SECRET_KEY",
-    "S3_BUCKET",
-    "S3_PUBLIC_ENDPOINT",
-    "JIXIAO_INSTANCE",
-    "SECRET_KEY",
-)
 
 real_only = pytest.mark.skipif(MODE != "real", reason="PostgreSQL round trip: runs in the real pass")
 
@@ -188,7 +176,7 @@ def fresh_database_url(tmp_path: Path) -> Iterator[str]:
 
 
 def run_jixiao(url: str, instance: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
+    env = clean_env()
     env.update(DATABASE_URL=url, JIXIAO_INSTANCE=str(instance), SECRET_KEY="x")
     return subprocess.run(
         [str(Path(sys.executable).with_name("jixiao")), *args],

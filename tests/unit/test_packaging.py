@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
+from tests.support.cli import clean_env
+
 pytestmark = pytest.mark.once
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,20 +37,6 @@ ROOTS = ("platform", "tenants", "services", "migrations")
 NAMESPACE_ROOTS = ("jixiao", "jixiao/platform", "jixiao/tenants", "jixiao/services")
 # Top-level folders of the working tree that are not part of any build.
 NOT_SOURCES = {"build", "dist", "instance", "tests", "helm", "benchmarks", "test-artifacts", "node_modules"}
-CLEAN_ENV = (
-    "PYTHONPATH",
-    "PYTHONHOME",
-    "PYTHONSTARTUP",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "S3_ENDPOINT",
-    "S3_ACCESS_KEY",
-    "S3_SECRET_KEY",
-    "S3_BUCKET",
-    "S3_PUBLIC_ENDPOINT",
-    "JIXIAO_INSTANCE",
-    "SECRET_KEY",
-)
 
 
 def source_files() -> list[str]:
@@ -216,16 +204,16 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _installed_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
     deps = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))  # the .venv's
-    env.update(
+    return clean_env(
+        "PYTHONHOME",
+        "PYTHONSTARTUP",
         PYTHONPATH=os.pathsep.join(deps),
         PYTHONNOUSERSITE="1",
         DATABASE_URL=f"sqlite:///{tmp / 'jixiao.db'}",
         JIXIAO_INSTANCE=str(tmp / "instance"),
         SECRET_KEY="x",
     )
-    return env
 
 
 IMPORT_CHECK = r"""
