@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from jixiao.services.indicators import service as indicators
+from jixiao.services.indicators import demo as indicators
 from jixiao.services.programs import service as programs
 from jixiao.tenants import demo as tenants
 

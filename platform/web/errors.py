@@ -8,6 +8,7 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from jixiao.platform.core.errors import DomainError
@@ -79,6 +80,10 @@ def register_error_handlers(app: Flask) -> None:
             {"oauth": [exc.error]},
             headers={"WWW-Authenticate": f'Bearer error="{exc.error}"'},
         )
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> Response:
+        return error_response(409, "数据已被他人同时修改，请刷新后重试")
 
     @app.errorhandler(StoreUnavailable)
     def _store(exc: StoreUnavailable) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jixiao.services.indicators import api as indicators_api
+
 from . import oauth
 from .api import platform as platform_api
 from .api import tenants as tenants_api
@@ -10,6 +12,7 @@ from .views import admin, auth, docs, home, system
 API_BLUEPRINTS = [
     platform_api.blp,
     tenants_api.blp,
+    indicators_api.blp,
 ]
 
 PAGE_BLUEPRINTS = [

@@ -10,12 +10,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, UniqueConstraint, false, or_
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.db import Base, utcnow
-from jixiao.platform.core.tenancy import TenantOwned
+from jixiao.platform.core.tenancy import TenantOwned, Walled
+from jixiao.tenants.models import Tenant
 
 # The Ministry of Finance's framework: 4 level-1 × 10 level-2 (fixed, seeded by the migration).
 FRAMEWORK: dict[str, list[str]] = {
@@ -102,6 +114,7 @@ class Indicator(_LibraryOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     level2: Mapped[FrameworkNode] = relationship(lazy="joined")
+    owner: Mapped[Tenant] = relationship(lazy="joined", foreign_keys="Indicator.tenant_id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -149,9 +162,12 @@ class IndicatorTemplate(_LibraryOwned, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class TemplateItem(Base):
+class TemplateItem(Walled, Base):
+    """One indicator of a template; behind the walls of its template."""
+
     __tablename__ = "indicator_template_items"
     __table_args__ = (UniqueConstraint("template_id", "indicator_id"),)
+    __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template_id: Mapped[int] = mapped_column(
@@ -161,3 +177,102 @@ class TemplateItem(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     indicator: Mapped[Indicator] = relationship(lazy="joined")
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        return cls.template_id.in_(select(IndicatorTemplate.id))
+
+    @classmethod
+    def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        return cls.template_id.in_(
+            select(IndicatorTemplate.id).where(IndicatorTemplate.wall_write_criteria(actor))
+        )
+
+    def wall_may_write(self, actor: Actor) -> bool:
+        return True  # written only through its template, whose own write check runs in the same flush
+
+
+class IndicatorVersion(_LibraryOwned, Base):
+    """A snapshot of an indicator as it was after each change (历史版本)."""
+
+    __tablename__ = "indicator_versions"
+    __table_args__ = (UniqueConstraint("indicator_id", "version"),)
+    __wall_abstract__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    shared: Mapped[bool] = mapped_column(default=False)
+    action: Mapped[str] = mapped_column(String(20))  # create / update / retire / restore
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+PROPOSAL_STATUSES = ("pending", "accepted", "declined")
+
+
+class IndicatorProposal(TenantOwned, Base):
+    """A lower level proposes one of its indicators to its parent (共建共享); the parent accepts (a
+    shared copy owned by the parent, provenance kept) or declines with a reason. Both sides see it."""
+
+    __tablename__ = "indicator_proposals"
+    __wall_abstract__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"), index=True)
+    target_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    accepted_indicator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("indicators.id", ondelete="RESTRICT")
+    )
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    indicator: Mapped[Indicator] = relationship(foreign_keys=[indicator_id], lazy="joined")
+    proposer: Mapped[Tenant] = relationship(
+        foreign_keys="IndicatorProposal.tenant_id", lazy="joined", viewonly=True
+    )
+    target: Mapped[Tenant] = relationship(foreign_keys=[target_tenant_id], lazy="joined", viewonly=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @classmethod
+    def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        if not actor.readable_tenant_ids:
+            return false()
+        visible = sorted(actor.readable_tenant_ids)
+        return or_(cls.tenant_id.in_(visible), cls.target_tenant_id.in_(visible))
+
+    @classmethod
+    def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        return or_(cls.tenant_id == actor.tenant_id, cls.target_tenant_id == actor.tenant_id)
+
+    def wall_may_write(self, actor: Actor) -> bool:
+        return actor.tenant_id is not None and actor.tenant_id in (self.tenant_id, self.target_tenant_id)
+
+
+class Case(_LibraryOwned, Base):
+    """An exemplary target or evaluation (案例库): the province publishes, everyone reads."""
+
+    __tablename__ = "indicator_cases"
+    __wall_abstract__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    project_class: Mapped[str] = mapped_column(String(40), default="")
+    category: Mapped[str] = mapped_column(String(40), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    indicator_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    source_project_id: Mapped[int | None]
+    shared: Mapped[bool] = mapped_column(default=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}

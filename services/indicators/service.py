@@ -1,23 +1,166 @@
-"""Indicator library rules and transactions (no Flask). The HTTP side arrives with its issue;
-the demo loader and the code/pinyin rules live here already."""
+"""Indicators (三级指标): create, derive, edit, retire/restore, search, history (no Flask).
+
+Walls come from the models (library visibility flows down, reads flow up); the policies below say
+who may write: the owner tenant's admin (the province admin for the shared library)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
+from jixiao.platform.core.authz import authorize, policy, require_role
+from jixiao.platform.core.db import utcnow
+from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from jixiao.platform.core.pagination import Page, paginate
 from jixiao.tenants.models import Tenant
 
-from .models import FrameworkNode, Indicator, IndicatorTemplate, TemplateItem
+from .models import FRAMEWORK, FrameworkNode, Indicator, IndicatorVersion
+from .rules import FIELD_LABELS, validate_fields
 
-STARTER_LIBRARY = Path(__file__).resolve().parent / "data" / "starter_library.json"
 KIND_CODES = {"common": "CC", "individual": "IN"}
+EDITABLE = (
+    "name",
+    "level2",
+    "category",
+    "common_class",
+    "kind",
+    "scope",
+    "explanation",
+    "source",
+    "value_type",
+    "direction",
+    "unit",
+    "standard_value",
+    "value_basis",
+    "historical_values",
+)
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+
+@policy("indicators.read", scope="indicators:read")
+def _may_read(actor: Actor) -> None:
+    """Anyone with the scope; the walls decide which indicators."""
+
+
+@policy("indicators.write", scope="indicators:write")
+def _may_write(actor: Actor, *, indicator: Indicator | None = None) -> None:
+    """The admins of the owner tenant (the province admin for the shared library); above and below
+    the owner the library is read-only."""
+    require_role(actor, "province_admin", "bureau_admin", message="只有财政局或省财政厅管理员可以维护指标库")
+    if indicator is not None and indicator.tenant_id != actor.tenant_id:
+        raise Forbidden(f"指标 {indicator.code} 不属于本单位，只能查看；可从它派生本单位指标")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def framework(session: Session) -> list[dict[str, Any]]:
+    """Level 1 → level 2, in the Ministry's order."""
+    nodes = session.execute(
+        select(FrameworkNode).order_by(FrameworkNode.level, FrameworkNode.position)
+    ).scalars()
+    tree: dict[int, dict[str, Any]] = {}
+    for node in nodes:
+        if node.level == 1:
+            tree[node.id] = {"name": node.name, "children": []}
+        elif node.parent_id in tree:
+            tree[node.parent_id]["children"].append({"name": node.name})
+    return list(tree.values())
+
+
+def level2_nodes(session: Session) -> dict[str, FrameworkNode]:
+    return {
+        n.name: n for n in session.execute(select(FrameworkNode).where(FrameworkNode.level == 2)).scalars()
+    }
+
+
+def get_indicator(session: Session, actor: Actor, indicator_id: int) -> Indicator:
+    authorize(actor, "indicators.read")
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise NotFound(f"指标 {indicator_id} 不存在")
+    return indicator
+
+
+def search_stmt(
+    actor: Actor,
+    *,
+    q: str | None = None,
+    level1: str | None = None,
+    level2: str | None = None,
+    category: str | None = None,
+    common_class: str | None = None,
+    kind: str | None = None,
+    scope: str | None = None,
+    status: str | None = "active",
+    owner: str | None = None,
+) -> Select[Any]:
+    """The filtered library, in a stable order (shared first, then by code).
+
+    `q` matches Chinese substrings of the name and the explanation, and the pinyin or pinyin
+    initials of the name (`peixun`, `px` → 培训). `status`: active (default), retired or all.
+    `owner`: `shared` (the province's), `own`, or a tenant code."""
+    stmt = select(Indicator).join(Indicator.level2)
+    if q and q.strip():
+        term = q.strip()
+        lowered = term.lower().replace(" ", "")
+        stmt = stmt.where(
+            or_(
+                Indicator.name.contains(term, autoescape=True),
+                Indicator.explanation.contains(term, autoescape=True),
+                Indicator.name_pinyin.contains(lowered, autoescape=True),
+                Indicator.name_initials.contains(lowered, autoescape=True),
+            )
+        )
+    if level2:
+        stmt = stmt.where(FrameworkNode.name == level2)
+    if level1:
+        stmt = stmt.where(FrameworkNode.name.in_(FRAMEWORK.get(level1, [])))
+    for column, value in (
+        (Indicator.category, category),
+        (Indicator.common_class, common_class),
+        (Indicator.kind, kind),
+        (Indicator.scope, scope),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    if status and status != "all":
+        stmt = stmt.where(Indicator.status == status)
+    if owner == "shared":
+        stmt = stmt.where(Indicator.shared.is_(True))
+    elif owner == "own":
+        stmt = stmt.where(Indicator.tenant_id == actor.tenant_id)
+    elif owner:
+        stmt = stmt.where(Indicator.tenant_id.in_(select(Tenant.id).where(Tenant.code == owner)))
+    return stmt.order_by(Indicator.shared.desc(), Indicator.code)
+
+
+def search(
+    session: Session, actor: Actor, *, page: int = 1, page_size: int = 50, **filters: Any
+) -> Page[Indicator]:
+    authorize(actor, "indicators.read")
+    return paginate(session, search_stmt(actor, **filters), page, page_size)
+
+
+def versions(session: Session, actor: Actor, indicator_id: int) -> list[IndicatorVersion]:
+    indicator = get_indicator(session, actor, indicator_id)
+    return list(
+        session.execute(
+            select(IndicatorVersion)
+            .where(IndicatorVersion.indicator_id == indicator.id)
+            .order_by(IndicatorVersion.version.desc())
+        ).scalars()
+    )
+
+
+# --- writing ----------------------------------------------------------------------------------
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:
@@ -39,106 +182,229 @@ def next_code(session: Session, owner: Tenant, kind: str) -> str:
     return f"{prefix}{seq:04d}"
 
 
-def level2_by_name(session: Session) -> dict[str, FrameworkNode]:
+def fields_of(indicator: Indicator) -> dict[str, Any]:
     return {
-        n.name: n for n in session.execute(select(FrameworkNode).where(FrameworkNode.level == 2)).scalars()
+        "name": indicator.name,
+        "level2": indicator.level2.name,
+        "category": indicator.category,
+        "common_class": indicator.common_class,
+        "kind": indicator.kind,
+        "scope": indicator.scope,
+        "explanation": indicator.explanation,
+        "source": indicator.source,
+        "value_type": indicator.value_type,
+        "direction": indicator.direction,
+        "unit": indicator.unit,
+        "standard_value": indicator.standard_value,
+        "value_basis": indicator.value_basis,
+        "historical_values": dict(indicator.historical_values or {}),
     }
 
 
-def load_demo(session: Session) -> dict[str, int]:
-    """The starter shared library and templates owned by the province (idempotent by name)."""
-    province = (
-        session.execute(select(Tenant).where(Tenant.level == "province").order_by(Tenant.id))
-        .scalars()
-        .first()
-    )
-    if province is None:
-        return {"indicators": 0, "templates": 0}
-    data = json.loads(STARTER_LIBRARY.read_text(encoding="utf-8"))
-    level2 = level2_by_name(session)
-    existing = {
-        i.name: i
-        for i in session.execute(
-            select(Indicator).where(Indicator.tenant_id == province.id).execution_options(all_tenants=True)
-        ).scalars()
-    }
-    created = {"indicators": 0, "templates": 0}
-    by_key: dict[str, Indicator] = {}
-    for row in data["indicators"]:
-        indicator = existing.get(row["name"])
-        if indicator is None:
-            indicator = _new_indicator(session, province, level2[row["level2"]], row)
-            created["indicators"] += 1
-        by_key[row["key"]] = indicator
-    templates = set(
-        session.execute(
-            select(IndicatorTemplate.name)
-            .where(IndicatorTemplate.tenant_id == province.id)
-            .execution_options(all_tenants=True)
-        ).scalars()
-    )
-    for tpl in data["templates"]:
-        if tpl["name"] in templates:
-            continue
-        template = IndicatorTemplate(
-            tenant_id=province.id,
-            name=tpl["name"],
-            project_class=tpl["project_class"],
-            shared=True,
-            items=[
-                TemplateItem(indicator_id=by_key[k].id, position=n)
-                for n, k in enumerate(tpl["indicator_keys"])
-            ],
-        )
-        session.add(template)
-        session.flush()
-        record(
-            session,
-            "indicator_template.create",
-            object_type="indicator_template",
-            object_id=template.id,
-            after={
-                "name": template.name,
-                "project_class": template.project_class,
-                "indicators": [by_key[k].code for k in tpl["indicator_keys"]],
-            },
-            tenant_id=province.id,
-        )
-        created["templates"] += 1
-    return created
+def _normalise(data: dict[str, Any]) -> dict[str, Any]:
+    clean = dict(data)
+    for key in ("name", "category", "common_class", "unit", "standard_value", "explanation", "source"):
+        if isinstance(clean.get(key), str):
+            clean[key] = clean[key].strip()
+    for key in ("category", "common_class"):
+        if clean.get(key) == "":
+            clean[key] = None
+    if clean.get("historical_values") is None and "historical_values" in clean:
+        clean["historical_values"] = {}
+    if isinstance(clean.get("historical_values"), dict):
+        clean["historical_values"] = {str(k): str(v).strip() for k, v in clean["historical_values"].items()}
+    return clean
 
 
-def _new_indicator(session: Session, owner: Tenant, level2: FrameworkNode, row: dict[str, Any]) -> Indicator:
-    full, initials = pinyin_keys(row["name"])
+def check_fields(
+    session: Session, owner_id: int, data: dict[str, Any], *, exclude_id: int | None = None
+) -> None:
+    """All field rules plus the owner's unique names; raises with every problem at once."""
+    errors = validate_fields(data)
+    if "name" not in errors:
+        clash = select(Indicator.id).where(Indicator.tenant_id == owner_id, Indicator.name == data["name"])
+        if exclude_id is not None:
+            clash = clash.where(Indicator.id != exclude_id)
+        if session.execute(clash.execution_options(all_tenants=True)).first() is not None:
+            errors.setdefault("name", []).append(f"本单位已有名为「{data['name']}」的指标")
+    if errors:
+        first = next(iter(errors))
+        raise ValidationFailed(f"{FIELD_LABELS.get(first, first)}：{errors[first][0]}", errors=errors)
+
+
+def insert_indicator(
+    session: Session,
+    owner: Tenant,
+    data: dict[str, Any],
+    *,
+    actor: Actor | None,
+    derived_from: Indicator | None = None,
+    origin: Indicator | None = None,
+    level2: dict[str, FrameworkNode],
+) -> Indicator:
+    """Write a checked indicator with its code, pinyin keys, first version and audit event."""
+    full, initials = pinyin_keys(data["name"])
     indicator = Indicator(
         tenant_id=owner.id,
-        code=next_code(session, owner, row["kind"]),
-        name=row["name"],
+        code=next_code(session, owner, data["kind"]),
         name_pinyin=full,
         name_initials=initials,
         shared=owner.level == "province",
-        level2_id=level2.id,
-        category=row.get("category"),
-        common_class=row.get("common_class"),
-        kind=row["kind"],
-        scope=row.get("scope", "project"),
-        explanation=row.get("explanation", ""),
-        source=row.get("source", ""),
-        value_type=row["value_type"],
-        direction=row["direction"],
-        unit=row.get("unit", ""),
-        standard_value=row.get("standard_value", ""),
-        value_basis=row.get("value_basis", "计划标准"),
-        historical_values=row.get("historical_values", {}),
+        level2_id=level2[data["level2"]].id,
+        derived_from_id=derived_from.id if derived_from else None,
+        origin_id=origin.id if origin else None,
+        **{k: data.get(k) for k in EDITABLE if k != "level2"},
     )
+    indicator.level2 = level2[data["level2"]]
     session.add(indicator)
     session.flush()
+    _snapshot(session, indicator, "create", actor)
     record(
         session,
         "indicator.create",
         object_type="indicator",
         object_id=indicator.id,
-        after=indicator.to_audit(),
+        after={
+            **indicator.to_audit(),
+            "derived_from": derived_from.code if derived_from else None,
+            "origin": origin.code if origin else None,
+        },
         tenant_id=owner.id,
+        actor=actor,
+    )
+    return indicator
+
+
+def _snapshot(session: Session, indicator: Indicator, action: str, actor: Actor | None) -> None:
+    session.add(
+        IndicatorVersion(
+            tenant_id=indicator.tenant_id,
+            indicator_id=indicator.id,
+            version=indicator.version,
+            shared=indicator.shared,
+            action=action,
+            data={
+                **fields_of(indicator),
+                "code": indicator.code,
+                "status": indicator.status,
+                "retired_reason": indicator.retired_reason,
+            },
+            changed_by=actor.username if actor else "system",
+        )
+    )
+
+
+def create_indicator(session: Session, actor: Actor, data: dict[str, Any]) -> Indicator:
+    """A new indicator of the caller's tenant; with `derived_from`, a local variant of an upper
+    level's indicator (its fields by default, its own standard value, the link kept)."""
+    authorize(actor, "indicators.write")
+    owner = session.get(Tenant, actor.tenant_id)
+    if owner is None:
+        raise Forbidden("只有地区用户可以维护指标库")
+    data = _normalise(data)
+    base: Indicator | None = None
+    if data.get("derived_from") is not None:
+        base = get_indicator(session, actor, int(data.pop("derived_from")))
+        if base.tenant_id == actor.tenant_id or base.tenant_id not in actor.lineage_tenant_ids:
+            raise ValidationFailed(
+                "只能从上级单位的指标派生", errors={"derived_from": ["只能从上级单位的指标派生"]}
+            )
+        if base.status != "active":
+            raise ValidationFailed(
+                "已退出的指标不能派生", errors={"derived_from": [f"指标 {base.code} 已退出"]}
+            )
+        data = {**fields_of(base), **{k: v for k, v in data.items() if v is not None}}
+    data.pop("derived_from", None)
+    data.setdefault("historical_values", {})
+    check_fields(session, owner.id, data)
+    return insert_indicator(
+        session, owner, data, actor=actor, derived_from=base, level2=level2_nodes(session)
+    )
+
+
+def update_indicator(
+    session: Session, actor: Actor, indicator_id: int, version: int, changes: dict[str, Any]
+) -> Indicator:
+    indicator = get_indicator(session, actor, indicator_id)
+    authorize(actor, "indicators.write", indicator=indicator)
+    if version != indicator.version:
+        raise StaleVersion(
+            f"指标已被修改（当前版本 {indicator.version}，您提交的是版本 {version}），请刷新后重试"
+        )
+    if indicator.status != "active":
+        raise Conflict("已退出的指标不能修改，请先恢复")
+    before = indicator.to_audit()
+    data = {**fields_of(indicator), **_normalise({k: v for k, v in changes.items() if k in EDITABLE})}
+    check_fields(session, indicator.tenant_id, data, exclude_id=indicator.id)
+    if data == fields_of(indicator):
+        return indicator
+    apply_fields(session, indicator, data)
+    session.flush()
+    _snapshot(session, indicator, "update", actor)
+    record(
+        session,
+        "indicator.update",
+        object_type="indicator",
+        object_id=indicator.id,
+        before=before,
+        after=indicator.to_audit(),
+    )
+    return indicator
+
+
+def apply_fields(session: Session, indicator: Indicator, data: dict[str, Any]) -> None:
+    nodes = level2_nodes(session)
+    for key in EDITABLE:
+        if key == "level2":
+            indicator.level2 = nodes[data["level2"]]
+        else:
+            setattr(indicator, key, data.get(key))
+    indicator.name_pinyin, indicator.name_initials = pinyin_keys(indicator.name)
+    indicator.updated_at = utcnow()
+
+
+def retire_indicator(session: Session, actor: Actor, indicator_id: int, reason: str) -> Indicator:
+    """退出机制: retired stays readable and searchable (with a filter) but is never picked again."""
+    indicator = get_indicator(session, actor, indicator_id)
+    authorize(actor, "indicators.write", indicator=indicator)
+    if not (reason or "").strip():
+        raise ValidationFailed("请填写退出原因", errors={"reason": ["请填写退出原因"]})
+    if indicator.status == "retired":
+        raise Conflict(f"指标 {indicator.code} 已经退出")
+    before = indicator.to_audit()
+    indicator.status = "retired"
+    indicator.retired_reason = reason.strip()
+    indicator.retired_at = utcnow()
+    session.flush()
+    _snapshot(session, indicator, "retire", actor)
+    record(
+        session,
+        "indicator.retire",
+        object_type="indicator",
+        object_id=indicator.id,
+        before=before,
+        after={**indicator.to_audit(), "reason": indicator.retired_reason},
+    )
+    return indicator
+
+
+def restore_indicator(session: Session, actor: Actor, indicator_id: int) -> Indicator:
+    indicator = get_indicator(session, actor, indicator_id)
+    authorize(actor, "indicators.write", indicator=indicator)
+    if indicator.status != "retired":
+        raise Conflict(f"指标 {indicator.code} 未退出，无需恢复")
+    before = indicator.to_audit()
+    indicator.status = "active"
+    indicator.retired_reason = None
+    indicator.retired_at = None
+    session.flush()
+    _snapshot(session, indicator, "restore", actor)
+    record(
+        session,
+        "indicator.restore",
+        object_type="indicator",
+        object_id=indicator.id,
+        before=before,
+        after=indicator.to_audit(),
     )
     return indicator

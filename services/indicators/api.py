@@ -1,0 +1,209 @@
+"""HTTP for the indicator library (thin: parse → service → serialise). API.md "Indicator library"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from jixiao.platform.core.authz import authorize
+from jixiao.platform.web.context import actor, db
+from jixiao.tenants.schemas import page_schema
+
+from . import library, service, sharing
+from .schemas import (
+    CasePatchSchema,
+    CaseQuerySchema,
+    CaseSchema,
+    CaseWriteSchema,
+    DecisionSchema,
+    FrameworkLevel1Schema,
+    IndicatorCreateSchema,
+    IndicatorPatchSchema,
+    IndicatorQuerySchema,
+    IndicatorSchema,
+    IndicatorVersionSchema,
+    ProposalQuerySchema,
+    ProposalSchema,
+    ReasonSchema,
+    TemplatePatchSchema,
+    TemplateQuerySchema,
+    TemplateSchema,
+    TemplateWriteSchema,
+)
+
+blp = Blueprint(
+    "indicators", __name__, url_prefix="/api/v1", description="指标库：框架、指标、共建共享、模板与案例"
+)
+
+IndicatorPage = page_schema(IndicatorSchema, "IndicatorPage")
+ProposalPage = page_schema(ProposalSchema, "ProposalPage")
+TemplatePage = page_schema(TemplateSchema, "TemplatePage")
+CasePage = page_schema(CaseSchema, "CasePage")
+
+
+def _committed(result: Any) -> Any:
+    db().commit()
+    return result
+
+
+@blp.route("/indicator-framework")
+class Framework(MethodView):
+    @blp.response(200, FrameworkLevel1Schema(many=True))
+    def get(self) -> Any:
+        """The Ministry's framework: level 1 → level 2 (read-only)."""
+        authorize(actor(), "indicators.read")
+        return service.framework(db())
+
+
+@blp.route("/indicators")
+class Indicators(MethodView):
+    @blp.arguments(IndicatorQuerySchema, location="query")
+    @blp.response(200, IndicatorPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Indicators visible to the caller (shared + ancestors' + own + below, read-only), filtered."""
+        return service.search(db(), actor(), **args)
+
+    @blp.arguments(IndicatorCreateSchema)
+    @blp.response(201, IndicatorSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an indicator of the caller's tenant (province admin: shared); `derived_from` derives."""
+        return _committed(service.create_indicator(db(), actor(), data))
+
+
+@blp.route("/indicators/<int:indicator_id>")
+class IndicatorById(MethodView):
+    @blp.response(200, IndicatorSchema)
+    def get(self, indicator_id: int) -> Any:
+        """One indicator; another branch's is 404."""
+        return service.get_indicator(db(), actor(), indicator_id)
+
+    @blp.arguments(IndicatorPatchSchema)
+    @blp.response(200, IndicatorSchema)
+    def patch(self, data: dict[str, Any], indicator_id: int) -> Any:
+        """Edit an own indicator; `version` must be the current one (stale → 409)."""
+        version = data.pop("version")
+        return _committed(service.update_indicator(db(), actor(), indicator_id, version, data))
+
+
+@blp.route("/indicators/<int:indicator_id>/retire")
+class Retire(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, IndicatorSchema)
+    def post(self, data: dict[str, Any], indicator_id: int) -> Any:
+        """Retire (退出) an own indicator with a reason; it stays readable but can't be picked."""
+        return _committed(service.retire_indicator(db(), actor(), indicator_id, data["reason"]))
+
+
+@blp.route("/indicators/<int:indicator_id>/restore")
+class Restore(MethodView):
+    @blp.response(200, IndicatorSchema)
+    def post(self, indicator_id: int) -> Any:
+        """Bring a retired own indicator back."""
+        return _committed(service.restore_indicator(db(), actor(), indicator_id))
+
+
+@blp.route("/indicators/<int:indicator_id>/versions")
+class Versions(MethodView):
+    @blp.response(200, IndicatorVersionSchema(many=True))
+    def get(self, indicator_id: int) -> Any:
+        """Every version of the indicator, newest first."""
+        return service.versions(db(), actor(), indicator_id)
+
+
+@blp.route("/indicators/<int:indicator_id>/proposals")
+class Propose(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(201, ProposalSchema)
+    def post(self, data: dict[str, Any], indicator_id: int) -> Any:
+        """Propose an own indicator to the parent level (共建共享)."""
+        return _committed(sharing.propose(db(), actor(), indicator_id, data["reason"]))
+
+
+@blp.route("/indicator-proposals")
+class Proposals(MethodView):
+    @blp.arguments(ProposalQuerySchema, location="query")
+    @blp.response(200, ProposalPage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Incoming (to the caller's tenant) and outgoing proposals."""
+        return sharing.list_proposals(db(), actor(), **args)
+
+
+@blp.route("/indicator-proposals/<int:proposal_id>/decision")
+class Decide(MethodView):
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, ProposalSchema)
+    def post(self, data: dict[str, Any], proposal_id: int) -> Any:
+        """Accept (a shared copy owned by the parent) or decline (with a reason)."""
+        return _committed(sharing.decide(db(), actor(), proposal_id, data["decision"], data.get("reason")))
+
+
+@blp.route("/indicator-templates")
+class Templates(MethodView):
+    @blp.arguments(TemplateQuerySchema, location="query")
+    @blp.response(200, TemplatePage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Templates visible to the caller (模板库)."""
+        return library.list_templates(db(), actor(), **args)
+
+    @blp.arguments(TemplateWriteSchema)
+    @blp.response(201, TemplateSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a template of the caller's tenant; retired indicators are refused by name."""
+        return _committed(library.create_template(db(), actor(), data))
+
+
+@blp.route("/indicator-templates/<int:template_id>")
+class TemplateById(MethodView):
+    @blp.response(200, TemplateSchema)
+    def get(self, template_id: int) -> Any:
+        """One template."""
+        return library.get_template(db(), actor(), template_id)
+
+    @blp.arguments(TemplatePatchSchema)
+    @blp.response(200, TemplateSchema)
+    def patch(self, data: dict[str, Any], template_id: int) -> Any:
+        """Edit an own template (with `version`)."""
+        return _committed(library.update_template(db(), actor(), template_id, data))
+
+    @blp.response(204)
+    def delete(self, template_id: int) -> None:
+        """Delete an own template."""
+        library.delete_template(db(), actor(), template_id)
+        db().commit()
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.response(200, CasePage)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The case library (案例库)."""
+        return library.list_cases(db(), actor(), **args)
+
+    @blp.arguments(CaseWriteSchema)
+    @blp.response(201, CaseSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Publish a case (province admin)."""
+        return _committed(library.create_case(db(), actor(), data))
+
+
+@blp.route("/cases/<int:case_id>")
+class CaseById(MethodView):
+    @blp.response(200, CaseSchema)
+    def get(self, case_id: int) -> Any:
+        """One case."""
+        return library.get_case(db(), actor(), case_id)
+
+    @blp.arguments(CasePatchSchema)
+    @blp.response(200, CaseSchema)
+    def patch(self, data: dict[str, Any], case_id: int) -> Any:
+        """Edit a case (with `version`)."""
+        return _committed(library.update_case(db(), actor(), case_id, data))
+
+    @blp.response(204)
+    def delete(self, case_id: int) -> None:
+        """Withdraw a case."""
+        library.delete_case(db(), actor(), case_id)
+        db().commit()
