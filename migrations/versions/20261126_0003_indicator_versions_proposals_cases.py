@@ -132,6 +132,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_indicator_versions_tenant_id"), ["tenant_id"], unique=False)
 
     # ### end Alembic commands ###
+    with op.batch_alter_table("indicators", schema=None) as batch_op:
+        batch_op.create_index("ix_indicators_listing", [sa.text("shared DESC"), "code"], unique=False)
     _search_indexes()
 
 
@@ -148,6 +150,8 @@ def _search_indexes() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("indicators", schema=None) as batch_op:
+        batch_op.drop_index("ix_indicators_listing")
     if op.get_bind().dialect.name == "postgresql":
         for column in ("name", "explanation", "name_pinyin", "name_initials"):
             op.execute(f"DROP INDEX IF EXISTS ix_indicators_{column}_trgm")

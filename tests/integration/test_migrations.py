@@ -60,7 +60,12 @@ def current_revision(engine: Engine) -> str | None:
 def schema_diff(engine: Engine) -> list[object]:
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": migrate.include_object,
+            },
         )
         return list(compare_metadata(context, jixiao.platform.models.metadata))
 
