@@ -100,6 +100,11 @@ def _may_read_tenant(actor: Actor, *, tenant: Tenant) -> None:
     raise NotFound(f"行政区划 {tenant.code} 不存在")
 
 
+@policy("tenants.list", scope="profile")
+def _may_list_tenants(actor: Actor) -> None:
+    """Anyone: the list holds the own tenant and those below it (evaluators: none)."""
+
+
 @policy("tenants.create", scope="admin")
 def _may_create_tenant(actor: Actor) -> None:
     """Only the province admin runs the tenant hierarchy."""
@@ -163,7 +168,7 @@ def visible_tenants_stmt(
 def list_tenants(
     session: Session, actor: Actor, *, page: int = 1, page_size: int = 50, **filters: Any
 ) -> Page[Tenant]:
-    authorize(actor, "tenants.read", tenant=session.get(Tenant, actor.tenant_id)) if actor.tenant_id else None
+    authorize(actor, "tenants.list")
     return paginate(session, visible_tenants_stmt(actor, **filters), page, page_size)
 
 
