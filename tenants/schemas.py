@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+
 from .models import LEVELS, ROLES
 
 

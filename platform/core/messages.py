@@ -1,5 +1,8 @@
 """Chinese default messages for marshmallow's built-in checks (required, type, unknown field …),
-so that a request error reads like the rest of the system. Imported once by the app factory."""
+so that a request error reads like the rest of the system.
+
+Fields copy their messages when they are built, so this must run before any schema class is
+defined: every `schemas.py` imports this module first, and importing it installs the messages."""
 
 from __future__ import annotations
 
@@ -27,10 +30,14 @@ def install() -> None:
         field_class.default_error_messages = {**field_class.default_error_messages, **messages}
     Schema._default_error_messages = {"type": "输入类型无效", "unknown": "未知字段"}
     validate.OneOf.default_message = "须为以下之一：{choices}"
-    validate.Range.message_min = "不能小于 {min}"
-    validate.Range.message_max = "不能大于 {max}"
-    validate.Range.message_all = "须在 {min} 与 {max} 之间"
+    # Range formats its messages twice (first the operator, then the bounds): hence {{min}}.
+    validate.Range.message_min = "不能小于 {{min}}"
+    validate.Range.message_max = "不能大于 {{max}}"
+    validate.Range.message_all = "须在 {{min}} 与 {{max}} 之间"
     validate.Length.message_min = "长度不能小于 {min}"
     validate.Length.message_max = "长度不能大于 {max}"
     validate.Length.message_all = "长度须在 {min} 与 {max} 之间"
     validate.Length.message_equal = "长度须为 {equal}"
+
+
+install()

@@ -12,7 +12,6 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms.validators import ValidationError
 
-from jixiao.platform.core import messages
 from jixiao.platform.core.config import Settings
 from jixiao.platform.core.runtime import Runtime, install
 from jixiao.tenants import service as tenants
@@ -46,7 +45,6 @@ CSP = {
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     runtime = install(runtime or Runtime.build(settings))
-    messages.install()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     app = Flask(__name__, instance_path=str(settings.instance_dir))

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
@@ -155,7 +156,12 @@ def update_template(
     }
     template.name = merged["name"].strip()
     template.project_class = merged["project_class"].strip()
-    template.items = [TemplateItem(indicator_id=i.id, position=n) for n, i in enumerate(indicators)]
+    new_ids = [i.id for i in indicators]
+    if new_ids != [item.indicator_id for item in template.items]:
+        template.items.clear()
+        session.flush()  # the old rows go before the new ones arrive (unique template × indicator)
+        template.items = [TemplateItem(indicator_id=i.id, position=n) for n, i in enumerate(indicators)]
+        flag_modified(template, "name")  # a change of items alone is a new version of the template
     session.flush()
     record(
         session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
@@ -170,8 +170,31 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return full, initials
 
 
+def lock_owner(session: Session, owner: Tenant) -> None:
+    if not session.info.get(("owner_locked", owner.id)):
+        session.execute(
+            update(Tenant)
+            .where(Tenant.id == owner.id)
+            .values(name=Tenant.name)
+            .execution_options(synchronize_session=False)
+        )
+        session.info[("owner_locked", owner.id)] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_owner_locks(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the lock ends with the outermost transaction
+        for key in [k for k in session.info if isinstance(k, tuple) and k[:1] == ("owner_locked",)]:
+            del session.info[key]
+
+
 def next_code(session: Session, owner: Tenant, kind: str) -> str:
-    """`{owner code}-{CC|IN}-{seq}`: stable once given, numbered per owner and kind."""
+    """`{owner code}-{CC|IN}-{seq}`: stable once given, numbered per owner and kind.
+
+    Concurrent creates in one tenant take turns: a no-op UPDATE of the owner's row locks it
+    (PostgreSQL: a no-key row lock that does not block foreign keys; SQLite: the write lock)
+    until the transaction ends, so two transactions never read the same highest code."""
+    lock_owner(session, owner)
     prefix = f"{owner.code}-{KIND_CODES[kind]}-"
     last = session.execute(
         select(func.max(Indicator.code))

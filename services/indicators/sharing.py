@@ -120,6 +120,8 @@ def decide(
         raise ValidationFailed("不予采纳须说明理由", errors={"reason": ["不予采纳须说明理由"]})
     after: dict[str, Any] = {"decision": decision, "reason": reason}
     if decision == "accept":
+        if proposal.indicator.status != "active":
+            raise Conflict(f"指标 {proposal.indicator.code} 已被推荐单位退出，不能采纳；可不予采纳并说明理由")
         parent = session.get(Tenant, actor.tenant_id)
         assert parent is not None
         data = fields_of(proposal.indicator)

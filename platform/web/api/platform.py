@@ -9,7 +9,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from jixiao.platform.core import audit_query, selfcheck
+from jixiao.platform.core import (
+    audit_query,
+    messages,  # noqa: F401 - Chinese defaults before any field is built
+    selfcheck,
+)
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize, policy
 from jixiao.tenants.models import ROLE_NAMES, Tenant, User
