@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from jixiao.platform.core.authz import authorize
+from jixiao.platform.core.errors import ValidationFailed
+from jixiao.platform.core.storage import content_disposition
+from jixiao.platform.web.api.platform import JobStartedSchema
 from jixiao.platform.web.context import actor, db
 from jixiao.tenants.schemas import page_schema
 
-from . import library, service, sharing
+from . import excel, library, service, sharing
 from .schemas import (
     CasePatchSchema,
     CaseQuerySchema,
@@ -70,6 +74,87 @@ class Indicators(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create an indicator of the caller's tenant (province admin: shared); `derived_from` derives."""
         return _committed(service.create_indicator(db(), actor(), data))
+
+
+@blp.route("/indicators/export")
+class IndicatorExport(MethodView):
+    @blp.arguments(IndicatorQuerySchema, location="query")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "指标库导出（.xlsx，附件 指标库导出_<日期>.xlsx）；列的布局见 docs/indicator-excel.md",
+                "content": {excel.XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    def get(self, args: dict[str, Any]) -> Any:
+        """Export what the list's filters select as .xlsx (the import layout; `page` is ignored)."""
+        filters = {k: v for k, v in args.items() if k not in ("page", "page_size")}
+        body = excel.export_xlsx(db(), actor(), filters)
+        return Response(
+            body,
+            mimetype=excel.XLSX_MIME,
+            headers={"Content-Disposition": content_disposition(excel.export_filename())},
+        )
+
+
+@blp.route("/indicators/import-template")
+class IndicatorImportTemplate(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "导入模板（.xlsx）：表头、一行示例和“填写说明”工作表",
+                "content": {excel.XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    def get(self) -> Any:
+        """The import template: header row, one example row, and a 填写说明 sheet."""
+        authorize(actor(), "indicators.read")
+        return Response(
+            excel.template_xlsx(),
+            mimetype=excel.XLSX_MIME,
+            headers={"Content-Disposition": content_disposition("指标库导入模板.xlsx")},
+        )
+
+
+@blp.route("/indicators/import")
+class IndicatorImport(MethodView):
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string", "format": "binary", "description": ".xlsx，≤ 20 MiB"}
+                        },
+                        "required": ["file"],
+                    }
+                }
+            },
+        }
+    )
+    @blp.response(202, JobStartedSchema)
+    def post(self) -> Any:
+        """Import an .xlsx as a job: every row is checked first, all or nothing; the job's result
+        lists each error with row, column and rule (GET /api/v1/jobs/{job_id})."""
+        who = actor()
+        authorize(who, "indicators.write")
+        limit = excel.MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the multipart envelope
+        if request.content_length and request.content_length > limit:
+            raise excel.UploadTooLarge(
+                f"文件超过 {excel.MAX_UPLOAD_BYTES // (1024 * 1024)} MiB 上限，请拆分后分批导入"
+            )
+        request.max_content_length = limit
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed(
+                "请选择要导入的 .xlsx 文件", errors={"file": ["请选择要导入的 .xlsx 文件"]}
+            )
+        job_id = excel.start_import(who, upload.filename or "", upload.stream, content_type=upload.mimetype)
+        return {"job_id": job_id}
 
 
 @blp.route("/indicators/<int:indicator_id>")

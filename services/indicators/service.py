@@ -196,9 +196,11 @@ def next_code(session: Session, owner: Tenant, kind: str) -> str:
     until the transaction ends, so two transactions never read the same highest code."""
     lock_owner(session, owner)
     prefix = f"{owner.code}-{KIND_CODES[kind]}-"
-    last = session.execute(
-        select(func.max(Indicator.code))
+    last = session.execute(  # numerically highest: 640104-CC-10000 sorts after 640104-CC-9999
+        select(Indicator.code)
         .where(Indicator.code.startswith(prefix))
+        .order_by(func.length(Indicator.code).desc(), Indicator.code.desc())
+        .limit(1)
         .execution_options(all_tenants=True)
     ).scalar_one_or_none()
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
