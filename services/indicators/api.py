@@ -17,6 +17,7 @@ from jixiao.tenants.schemas import page_schema
 
 from . import excel, library, service, sharing
 from .schemas import (
+    EXAMPLE,
     CasePatchSchema,
     CaseQuerySchema,
     CaseSchema,
@@ -69,7 +70,7 @@ class Indicators(MethodView):
         """Indicators visible to the caller (shared + ancestors' + own + below, read-only), filtered."""
         return service.search(db(), actor(), **args)
 
-    @blp.arguments(IndicatorCreateSchema)
+    @blp.arguments(IndicatorCreateSchema, example=EXAMPLE)
     @blp.response(201, IndicatorSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an indicator of the caller's tenant (province admin: shared); `derived_from` derives."""
@@ -164,7 +165,9 @@ class IndicatorById(MethodView):
         """One indicator; another branch's is 404."""
         return service.get_indicator(db(), actor(), indicator_id)
 
-    @blp.arguments(IndicatorPatchSchema)
+    @blp.arguments(
+        IndicatorPatchSchema, example={"version": 3, "standard_value": "95", "value_basis": "历史标准"}
+    )
     @blp.response(200, IndicatorSchema)
     def patch(self, data: dict[str, Any], indicator_id: int) -> Any:
         """Edit an own indicator; `version` must be the current one (stale → 409)."""
@@ -174,7 +177,7 @@ class IndicatorById(MethodView):
 
 @blp.route("/indicators/<int:indicator_id>/retire")
 class Retire(MethodView):
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema, example={"reason": "政策调整，该指标不再适用"})
     @blp.response(200, IndicatorSchema)
     def post(self, data: dict[str, Any], indicator_id: int) -> Any:
         """Retire (退出) an own indicator with a reason; it stays readable but can't be picked."""
@@ -199,7 +202,7 @@ class Versions(MethodView):
 
 @blp.route("/indicators/<int:indicator_id>/proposals")
 class Propose(MethodView):
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema, example={"reason": "我区社区治理项目普遍适用，建议全市共享"})
     @blp.response(201, ProposalSchema)
     def post(self, data: dict[str, Any], indicator_id: int) -> Any:
         """Propose an own indicator to the parent level (共建共享)."""
@@ -217,7 +220,9 @@ class Proposals(MethodView):
 
 @blp.route("/indicator-proposals/<int:proposal_id>/decision")
 class Decide(MethodView):
-    @blp.arguments(DecisionSchema)
+    @blp.arguments(
+        DecisionSchema, example={"decision": "decline", "reason": "与市级已有指标「社区活动覆盖率」重复"}
+    )
     @blp.response(200, ProposalSchema)
     def post(self, data: dict[str, Any], proposal_id: int) -> Any:
         """Accept (a shared copy owned by the parent) or decline (with a reason)."""
@@ -232,7 +237,14 @@ class Templates(MethodView):
         """Templates visible to the caller (模板库)."""
         return library.list_templates(db(), actor(), **args)
 
-    @blp.arguments(TemplateWriteSchema)
+    @blp.arguments(
+        TemplateWriteSchema,
+        example={
+            "name": "培训类（兴庆区）",
+            "project_class": "培训",
+            "indicator_ids": [12, 15, 18, 40, 77, 101],
+        },
+    )
     @blp.response(201, TemplateSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a template of the caller's tenant; retired indicators are refused by name."""
@@ -246,7 +258,7 @@ class TemplateById(MethodView):
         """One template."""
         return library.get_template(db(), actor(), template_id)
 
-    @blp.arguments(TemplatePatchSchema)
+    @blp.arguments(TemplatePatchSchema, example={"version": 2, "indicator_ids": [12, 15, 18, 40, 77]})
     @blp.response(200, TemplateSchema)
     def patch(self, data: dict[str, Any], template_id: int) -> Any:
         """Edit an own template (with `version`)."""
@@ -267,7 +279,16 @@ class Cases(MethodView):
         """The case library (案例库)."""
         return library.list_cases(db(), actor(), **args)
 
-    @blp.arguments(CaseWriteSchema)
+    @blp.arguments(
+        CaseWriteSchema,
+        example={
+            "title": "职业技能培训项目绩效目标范例",
+            "project_class": "培训",
+            "category": "社会保障和就业",
+            "text": "……",
+            "indicator_ids": [12, 15],
+        },
+    )
     @blp.response(201, CaseSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Publish a case (province admin)."""
@@ -281,7 +302,7 @@ class CaseById(MethodView):
         """One case."""
         return library.get_case(db(), actor(), case_id)
 
-    @blp.arguments(CasePatchSchema)
+    @blp.arguments(CasePatchSchema, example={"version": 1, "text": "……（修订）"})
     @blp.response(200, CaseSchema)
     def patch(self, data: dict[str, Any], case_id: int) -> Any:
         """Edit a case (with `version`)."""
