@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jixiao.services.indicators import api as indicators_api
+from jixiao.services.indicators import views as indicators_pages
 
 from . import oauth
 from .api import platform as platform_api
@@ -22,4 +23,5 @@ PAGE_BLUEPRINTS = [
     admin.bp,
     docs.bp,
     system.bp,
+    indicators_pages.bp,
 ]
