@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from jixiao.platform.core import audit, oauth_models  # noqa: F401
 from jixiao.platform.core.db import Base
+from jixiao.services.assessment import models as assessment_models  # noqa: F401
 from jixiao.services.indicators import models as indicator_models  # noqa: F401
 from jixiao.services.programs import models as program_models  # noqa: F401
+from jixiao.services.projects import models as project_models  # noqa: F401
+from jixiao.services.targets import models as target_models  # noqa: F401
 from jixiao.tenants import models as tenant_models  # noqa: F401
 
 metadata = Base.metadata

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from jixiao.services.assessment import api as assessment_api
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
+from jixiao.services.projects import api as projects_api
+from jixiao.services.targets import api as targets_api
 
 from . import oauth
 from .api import platform as platform_api
@@ -14,6 +17,9 @@ API_BLUEPRINTS = [
     platform_api.blp,
     tenants_api.blp,
     indicators_api.blp,
+    projects_api.blp,
+    assessment_api.blp,
+    targets_api.blp,
 ]
 
 PAGE_BLUEPRINTS = [

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.db import Base, utcnow
 from jixiao.platform.core.tenancy import TenantOwned
+from jixiao.tenants.models import Tenant
 
 STAGES = ("assessment", "targets", "monitoring", "self_evaluation", "evaluation", "result_application")
 STAGE_NAMES = {
@@ -82,6 +83,8 @@ class ProgramTenant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"), index=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+
+    tenant: Mapped[Tenant] = relationship(lazy="joined", viewonly=True)
 
 
 class Program(TenantOwned, Base):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from sqlalchemy import func, select
 
 from jixiao.platform.core.audit import AuditEvent
 from jixiao.platform.demo import load_all
+from jixiao.services.indicators.demo import STARTER_LIBRARY
 from jixiao.services.indicators.models import FRAMEWORK, FrameworkNode, Indicator, IndicatorTemplate
 from jixiao.services.programs.models import Program
 from jixiao.tenants.divisions import DEMO_USERS, NINGXIA
@@ -47,8 +49,15 @@ def test_framework_library_and_templates(runtime):
         assert {n.name: n.parent.name for n in nodes if n.level == 2} == {
             l2: l1 for l1, children in FRAMEWORK.items() for l2 in children
         }
-        shared = s.execute(select(Indicator).where(Indicator.shared.is_(True))).scalars().all()
-        assert len(shared) >= 60
+        # only the demo's own rows: other tests add shared indicators and templates of their own
+        starter = json.loads(STARTER_LIBRARY.read_text(encoding="utf-8"))
+        starter_names = {row["name"] for row in starter["indicators"]}
+        shared = [
+            i
+            for i in s.execute(select(Indicator).where(Indicator.shared.is_(True))).scalars()
+            if i.name in starter_names
+        ]
+        assert len(shared) == len(starter_names) >= 60
         assert {i.level2.name for i in shared} == {l2 for children in FRAMEWORK.values() for l2 in children}
         province_id = s.execute(select(Tenant.id).where(Tenant.code == "640000")).scalar_one()
         assert {i.tenant_id for i in shared} == {province_id}
@@ -60,8 +69,14 @@ def test_framework_library_and_templates(runtime):
             assert i.code.startswith("640000-")
         peixun = [i for i in shared if "培训" in i.name]
         assert peixun and all("peixun" in i.name_pinyin and "px" in i.name_initials for i in peixun)
-        templates = s.execute(select(IndicatorTemplate)).scalars().all()
+        template_names = {t["name"] for t in starter["templates"]}
+        templates = [
+            t
+            for t in s.execute(select(IndicatorTemplate).where(IndicatorTemplate.shared.is_(True))).scalars()
+            if t.name in template_names
+        ]
         names = {t.name for t in templates}
+        assert names == template_names
         assert {"工程基建类", "培训类", "信息化建设类"} <= names
         assert all(len(t.items) >= 6 for t in templates)
 

@@ -1,0 +1,1 @@
+"""Pilot projects (试点项目) of a tenant and their lifecycle stages (全流程)."""

@@ -1,0 +1,242 @@
+"""Pilot projects: creation within a program's limits, the stage machine, deadlines (no Flask)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.audit import record
+from jixiao.platform.core.authz import authorize, policy, require_role
+from jixiao.platform.core.db import utcnow
+from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from jixiao.platform.core.pagination import Page, paginate
+from jixiao.services.programs.models import STAGE_NAMES, STAGES, Program, ProgramTenant
+
+from .models import FUND_SOURCES, PROJECT_CLASSES, Project, ProjectStage, initial_stages
+
+MONEY_RE = re.compile(r"^\d{1,16}(\.\d{1,2})?$")
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+
+@policy("projects.read", scope="projects:read")
+def _may_read(actor: Actor) -> None:
+    """Anyone with the scope; the walls decide which projects (own tenant and below, read-only)."""
+
+
+@policy("projects.write", scope="projects:write")
+def _may_write(actor: Actor, *, project: Project | None = None) -> None:
+    """The project units (填报人) and the bureau admin of the project's own tenant."""
+    require_role(
+        actor, "project_editor", "bureau_admin", message="只有项目单位填报人或财政局管理员可以填报项目"
+    )
+    if project is not None and project.tenant_id != actor.tenant_id:
+        raise Forbidden("上级单位对下级项目只读")
+
+
+@policy("projects.finance", scope="reviews:write")
+def _may_decide_as_finance(actor: Actor, *, project: Project) -> None:
+    """Finance decisions (事前评估结论, 复核) belong to the bureau admin of the project's tenant."""
+    require_role(actor, "bureau_admin", message="只有本级财政局管理员可以作出财政审核决定")
+    if project.tenant_id != actor.tenant_id:
+        raise Forbidden("上级单位对下级项目只读")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_project(session: Session, actor: Actor, project_id: int) -> Project:
+    authorize(actor, "projects.read")
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"项目 {project_id} 不存在")
+    return project
+
+
+def list_projects(
+    session: Session,
+    actor: Actor,
+    *,
+    program_id: int | None = None,
+    stage: str | None = None,
+    tenant_code: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> Page[Project]:
+    authorize(actor, "projects.read")
+    stmt = select(Project).order_by(Project.id.desc())
+    if program_id is not None:
+        stmt = stmt.where(Project.program_id == program_id)
+    if stage:
+        stmt = stmt.where(Project.stage == stage)
+    if tenant_code:
+        stmt = stmt.where(Project.owner.has(code=tenant_code))
+    return paginate(session, stmt, page, page_size)
+
+
+def stage_deadline(project: Project, stage: str) -> date | None:
+    raw = (project.program.deadlines or {}).get(stage)
+    return date.fromisoformat(raw) if raw else None
+
+
+def is_overdue(project: Project, row: ProjectStage, today: date | None = None) -> bool:
+    """A stage past its program deadline that is not yet approved (or closed) is overdue."""
+    deadline = stage_deadline(project, row.stage)
+    if deadline is None or row.status in ("approved", "closed") or project.status != "active":
+        return False
+    if row.status == "locked" and STAGES.index(row.stage) > STAGES.index(project.stage):
+        return (today or date.today()) > deadline  # not even reached by its deadline
+    return (today or date.today()) > deadline
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def parse_money(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | None:
+    """Yuan as a string with at most two decimals (floats are refused: money is never a float)."""
+    if isinstance(value, float):
+        errors.setdefault(field, []).append('金额须以字符串给出（如 "1250000.00"），不接受浮点数')
+        return None
+    text = str(value if value is not None else "").strip().replace(",", "")
+    if not MONEY_RE.match(text):
+        errors.setdefault(field, []).append(f"金额须为非负数、最多两位小数，「{value}」无效")
+        return None
+    try:
+        return Decimal(text).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        errors.setdefault(field, []).append(f"金额「{value}」无效")
+        return None
+
+
+def create_project(session: Session, actor: Actor, data: dict[str, Any]) -> Project:
+    authorize(actor, "projects.write")
+    errors: dict[str, list[str]] = {}
+    program = session.get(Program, data.get("program_id"))
+    if program is None:
+        raise NotFound(f"试点 {data.get('program_id')} 不存在")
+    taking_part = session.execute(
+        select(ProgramTenant.id).where(
+            ProgramTenant.program_id == program.id, ProgramTenant.tenant_id == actor.tenant_id
+        )
+    ).first()
+    if taking_part is None:
+        raise Conflict(f"本地区（{actor.tenant_code}）未参与试点「{program.name}」，不能申报项目")
+    for field, label in (("name", "项目名称"), ("department", "主管部门"), ("implementing_unit", "实施单位")):
+        if not str(data.get(field) or "").strip():
+            errors.setdefault(field, []).append(f"{label}不能为空")
+    budget = parse_money(data.get("budget_amount"), "budget_amount", errors)
+    if budget is not None and budget <= 0:
+        errors.setdefault("budget_amount", []).append("预算金额须大于 0")
+    if data.get("fund_source") not in FUND_SOURCES:
+        errors.setdefault("fund_source", []).append(f"资金来源须为：{'、'.join(FUND_SOURCES)}")
+    if data.get("project_class") not in PROJECT_CLASSES:
+        errors.setdefault("project_class", []).append(f"项目类别须为：{'、'.join(PROJECT_CLASSES)}")
+    years = [int(y) for y in data.get("years") or [] if str(y).isdigit()]
+    if not years or len(years) != len(data.get("years") or []):
+        errors.setdefault("years", []).append("请填写项目实施年度，如 [2023] 或 [2023, 2024]")
+    elif not (program.start.year <= min(years) and max(years) <= program.end.year):
+        errors.setdefault("years", []).append(
+            f"实施年度须在试点期间 {program.start.year}–{program.end.year} 年内"
+        )
+    name = str(data.get("name") or "").strip()
+    if (
+        name
+        and session.execute(
+            select(Project.id).where(
+                Project.program_id == program.id, Project.tenant_id == actor.tenant_id, Project.name == name
+            )
+        ).first()
+    ):
+        errors.setdefault("name", []).append(f"本地区在该试点中已有项目「{name}」")
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    count = session.execute(
+        select(func.count())
+        .select_from(Project)
+        .where(
+            Project.program_id == program.id,
+            Project.tenant_id == actor.tenant_id,
+            Project.status != "withdrawn",
+        )
+    ).scalar_one()
+    if count >= program.max_projects_per_tenant:
+        raise Conflict(
+            f"每个地区在该试点中至多申报 {program.max_projects_per_tenant} 个项目，本地区已有 {count} 个"
+        )
+    project = Project(
+        tenant_id=actor.tenant_id,
+        program_id=program.id,
+        name=name,
+        department=data["department"].strip(),
+        implementing_unit=data["implementing_unit"].strip(),
+        budget_amount=budget,
+        fund_source=data["fund_source"],
+        project_class=data["project_class"],
+        start_year=min(years),
+        end_year=max(years),
+        serves_public=bool(data.get("serves_public", True)),
+        created_by=actor.username,
+        stages=initial_stages(actor.tenant_id),
+    )
+    session.add(project)
+    session.flush()
+    record(session, "project.create", object_type="project", object_id=project.id, after=project.to_audit())
+    return project
+
+
+def require_stage(project: Project, stage: str, *statuses: str) -> ProjectStage:
+    """The stage must be open in one of `statuses`; otherwise a 409 that says why."""
+    if project.status != "active":
+        raise Conflict(f"项目已终止（{project.closed_reason or ''}），不能继续办理")
+    row = project.stage_row(stage)
+    if row.status == "locked":
+        before = STAGES[STAGES.index(stage) - 1] if STAGES.index(stage) else None
+        raise Conflict(
+            f"{STAGE_NAMES[stage]}阶段尚未开启：须先通过{STAGE_NAMES[before]}" if before else "阶段尚未开启"
+        )
+    if statuses and row.status not in statuses:
+        names = {
+            "draft": "填报中",
+            "submitted": "已提交、审核中",
+            "returned": "已退回",
+            "approved": "已通过",
+            "closed": "已终止",
+        }
+        raise Conflict(f"{STAGE_NAMES[stage]}当前{names.get(row.status, row.status)}，不能进行此操作")
+    return row
+
+
+def set_stage_status(session: Session, project: Project, stage: str, status: str) -> None:
+    row = project.stage_row(stage)
+    before = row.status
+    row.status = status
+    if status == "approved":
+        row.approved_at = utcnow()
+        index = STAGES.index(stage)
+        if index + 1 < len(STAGES):
+            following = project.stage_row(STAGES[index + 1])
+            if following.status == "locked":
+                following.status = "draft"
+                following.opened_at = utcnow()
+            project.stage = STAGES[index + 1]
+    record(
+        session,
+        "project.stage",
+        object_type="project",
+        object_id=project.id,
+        before={"stage": stage, "status": before},
+        after={"stage": stage, "status": status, "current_stage": project.stage},
+    )
+
+
+def close_project(session: Session, project: Project, stage: str, reason: str) -> None:
+    project.status = "closed"
+    project.closed_reason = reason
+    set_stage_status(session, project, stage, "closed")

@@ -1,0 +1,103 @@
+"""Schemas of performance targets (API.md: /projects/{id}/targets…)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+
+from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, REVIEW_LEVELS
+
+
+class TargetLineWriteSchema(Schema):
+    indicator_id = fields.Int(
+        allow_none=True, load_default=None, metadata={"description": "库指标 id；不填为自定义指标"}
+    )
+    name = fields.Str(load_default=None, allow_none=True)
+    level2 = fields.Str(load_default=None, allow_none=True)
+    value_type = fields.Str(load_default=None, allow_none=True)
+    direction = fields.Str(load_default=None, allow_none=True)
+    target_value = fields.Raw(load_default=None, allow_none=True, metadata={"type": "string"})
+    unit = fields.Str(load_default=None, allow_none=True)
+    weight = fields.Raw(load_default=None, allow_none=True, metadata={"type": "string", "example": "20"})
+    value_basis = fields.Str(load_default=None, allow_none=True)
+    note = fields.Str(load_default=None, allow_none=True, metadata={"description": "指标值说明"})
+
+
+class TargetsWriteSchema(Schema):
+    overall_goal = fields.Str(load_default="")
+    midterm_goal = fields.Str(load_default="", metadata={"description": "跨年度项目的中长期目标"})
+    indicators = fields.List(fields.Nested(TargetLineWriteSchema), load_default=list)
+    lock_version = fields.Int(
+        load_default=None, allow_none=True, metadata={"description": "乐观锁，过期 → 409"}
+    )
+
+
+class TargetLineSchema(Schema):
+    id = fields.Int(metadata={"description": "target_indicator_id，监控与自评引用它"})
+    indicator_id = fields.Int(allow_none=True)
+    name = fields.Str()
+    level2 = fields.Str()
+    value_type = fields.Str()
+    direction = fields.Str()
+    target_value = fields.Str()
+    unit = fields.Str()
+    weight = fields.Decimal(places=2, as_string=True, allow_none=True)
+    value_basis = fields.Str()
+    note = fields.Str()
+
+
+class TargetReviewSchema(Schema):
+    level = fields.Str()
+    level_name = fields.Function(lambda r: REVIEW_LEVELS[r.level])
+    decision = fields.Str()
+    comments = fields.Dict()
+    reviewer = fields.Str()
+    reviewed_at = fields.DateTime()
+
+
+class TargetSetSchema(Schema):
+    version = fields.Int(attribute="number")
+    status = fields.Str(metadata={"enum": ["draft", "submitted", "returned", "approved", "superseded"]})
+    review_level = fields.Str(allow_none=True)
+    overall_goal = fields.Str()
+    midterm_goal = fields.Str()
+    adjustment_reason = fields.Str(allow_none=True)
+    adjustment_explanation = fields.Str(allow_none=True)
+    submitted_by = fields.Str(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    lock_version = fields.Int(allow_none=True)
+    indicators = fields.List(fields.Nested(TargetLineSchema), attribute="lines")
+    reviews = fields.List(fields.Nested(TargetReviewSchema))
+
+
+class TargetVersionSchema(Schema):
+    target_set = fields.Nested(TargetSetSchema, attribute="set", data_key="targets")
+    diff = fields.Dict(
+        allow_none=True, metadata={"description": "与上一版本相比：goals、added、removed、changed"}
+    )
+
+
+class ApplyTemplateSchema(Schema):
+    template_id = fields.Int(required=True)
+
+
+class ReviewSchema(Schema):
+    decision = fields.Str(required=True, metadata={"enum": ["approve", "return"]})
+    comments = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Str(),
+        load_default=dict,
+        metadata={"description": "、".join(f"{k}（{v}）" for k, v in COMMENT_KEYS.items())},
+    )
+
+
+class AdjustmentSchema(Schema):
+    reason = fields.Str(required=True, metadata={"enum": list(ADJUSTMENT_REASONS)})
+    explanation = fields.Str(load_default=None, allow_none=True)
+
+
+class RuleSchema(Schema):
+    code = fields.Str()
+    title = fields.Str()

@@ -1,0 +1,447 @@
+"""Performance targets: draft, template (一键勾选), submit with the quality rules, the review chain
+(初审 → 复核, 联审 hook), freezing, adjustments as new versions, and version diffs (no Flask)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.audit import record
+from jixiao.platform.core.authz import authorize, policy
+from jixiao.platform.core.db import utcnow
+from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from jixiao.services.indicators.library import get_template, pickable_indicators
+from jixiao.services.indicators.models import Indicator
+from jixiao.services.projects.models import Project
+from jixiao.services.projects.service import get_project, require_stage, set_stage_status
+
+from . import rules
+from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, REVIEW_LEVELS, TargetLine, TargetReview, TargetSet
+
+LINE_FIELDS = (
+    "name",
+    "level2",
+    "value_type",
+    "direction",
+    "target_value",
+    "unit",
+    "weight",
+    "value_basis",
+    "note",
+)
+# The chain: who reviews at each level (联审 by a granted evaluator arrives with the grants).
+CHAIN = ("first", "finance")
+ROLE_OF_LEVEL = {"first": "dept_reviewer", "finance": "bureau_admin", "joint": "evaluator"}
+
+
+@policy("targets.review", scope="reviews:write")
+def _may_review(actor: Actor, *, project: Project, level: str) -> None:
+    """初审: the department reviewer; 复核: the bureau admin — of the project's own tenant."""
+    if project.tenant_id != actor.tenant_id:
+        raise Forbidden("上级单位对下级项目只读")
+    if not actor.has_role(ROLE_OF_LEVEL[level]):
+        if actor.has_role(*(ROLE_OF_LEVEL[lv] for lv in CHAIN)):
+            raise Conflict(f"目标当前处于{REVIEW_LEVELS[level]}环节，不是您的审核环节")
+        raise Forbidden("只有主管部门审核人（初审）或财政局管理员（复核）可以审核绩效目标")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _sets(session: Session, project: Project) -> list[TargetSet]:
+    return list(
+        session.execute(
+            select(TargetSet).where(TargetSet.project_id == project.id).order_by(TargetSet.number.desc())
+        ).scalars()
+    )
+
+
+def current(session: Session, actor: Actor, project_id: int) -> TargetSet:
+    """The newest version (an empty unsaved draft before anything was written)."""
+    project = get_project(session, actor, project_id)
+    sets = _sets(session, project)
+    if sets:
+        return sets[0]
+    return TargetSet(
+        project_id=project.id,
+        tenant_id=project.tenant_id,
+        number=1,
+        status="draft",
+        overall_goal="",
+        midterm_goal="",
+        lines=[],
+        reviews=[],
+    )
+
+
+def versions(session: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    """Every version, newest first, each with its diff against the version before it."""
+    project = get_project(session, actor, project_id)
+    sets = _sets(session, project)
+    result = []
+    for n, target_set in enumerate(sets):
+        previous = sets[n + 1] if n + 1 < len(sets) else None
+        result.append({"set": target_set, "diff": diff(previous, target_set) if previous else None})
+    return result
+
+
+def _line_key(line: TargetLine) -> str:
+    return f"indicator:{line.indicator_id}" if line.indicator_id else f"name:{line.name}"
+
+
+def _line_values(line: TargetLine) -> dict[str, str]:
+    return {f: ("" if getattr(line, f) is None else f"{getattr(line, f)}") for f in LINE_FIELDS}
+
+
+def diff(old: TargetSet | None, new: TargetSet) -> dict[str, Any]:
+    """What changed from `old` to `new`: goals, and lines added, removed or changed (field: old → new)."""
+    changes: dict[str, Any] = {"goals": {}, "added": [], "removed": [], "changed": []}
+    for field in ("overall_goal", "midterm_goal"):
+        before, after = getattr(old, field, "") if old else "", getattr(new, field)
+        if before != after:
+            changes["goals"][field] = [before, after]
+    old_lines = {_line_key(line): line for line in (old.lines if old else [])}
+    new_lines = {_line_key(line): line for line in new.lines}
+    for key, line in new_lines.items():
+        if key not in old_lines:
+            changes["added"].append(line.name)
+        else:
+            before_values, after_values = _line_values(old_lines[key]), _line_values(line)
+            fields = {
+                f: [before_values[f], after_values[f]]
+                for f in LINE_FIELDS
+                if before_values[f] != after_values[f]
+            }
+            if fields:
+                changes["changed"].append({"name": line.name, "fields": fields})
+    changes["removed"] = [line.name for key, line in old_lines.items() if key not in new_lines]
+    return changes
+
+
+# --- the draft --------------------------------------------------------------------------------
+
+
+def _editable(session: Session, actor: Actor, project_id: int) -> tuple[Project, TargetSet]:
+    project = get_project(session, actor, project_id)
+    authorize(actor, "projects.write", project=project)
+    row = require_stage(project, "targets")
+    target_set = current(session, actor, project_id)
+    if target_set.status not in ("draft", "returned"):
+        names = {
+            "submitted": "已提交、审核中",
+            "approved": "已审核通过并冻结（如需变更请发起调整）",
+            "superseded": "已被调整替代",
+        }
+        raise Conflict(f"绩效目标{names.get(target_set.status, target_set.status)}，不能修改")
+    if target_set not in session:
+        session.add(target_set)
+    if target_set.status == "returned":
+        target_set.status = "draft"
+        if target_set.number == 1 and row.status == "returned":
+            set_stage_status(session, project, "targets", "draft")
+    return project, target_set
+
+
+def _parse_lines(session: Session, raw_lines: list[dict[str, Any]]) -> list[TargetLine]:
+    errors: dict[str, list[str]] = {}
+    ids = [int(item["indicator_id"]) for item in raw_lines if item.get("indicator_id") is not None]
+    library: dict[int, Indicator] = {}
+    if ids:
+        try:
+            library = {
+                i.id: i for i in pickable_indicators(session, list(dict.fromkeys(ids)), field="indicators")
+            }
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    lines = []
+    for n, item in enumerate(raw_lines, start=1):
+        base = library.get(int(item["indicator_id"])) if item.get("indicator_id") is not None else None
+        values = {
+            "name": item.get("name") or (base.name if base else ""),
+            "level2": item.get("level2") or (base.level2.name if base else ""),
+            "value_type": item.get("value_type") or (base.value_type if base else "quantitative"),
+            "direction": item.get("direction") or (base.direction if base else ">="),
+            "target_value": str(
+                item.get("target_value")
+                if item.get("target_value") is not None
+                else (base.standard_value if base else "")
+            ).strip(),
+            "unit": item.get("unit") if item.get("unit") is not None else (base.unit if base else ""),
+            "value_basis": item.get("value_basis") or (base.value_basis if base else ""),
+            "note": item.get("note") or "",
+        }
+        if not str(values["name"]).strip():
+            errors.setdefault(f"indicators.{n}.name", []).append(f"第 {n} 行：请填写指标名称或选择库指标")
+        weight: Decimal | None = None
+        if item.get("weight") not in (None, ""):
+            if isinstance(item["weight"], float):
+                item["weight"] = repr(item["weight"])
+            try:
+                weight = Decimal(str(item["weight"])).quantize(Decimal("0.01"))
+            except InvalidOperation:
+                errors.setdefault(f"indicators.{n}.weight", []).append(f"第 {n} 行：权重须为数字")
+        lines.append(TargetLine(position=n, indicator_id=base.id if base else None, weight=weight, **values))
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    return lines
+
+
+def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, Any]) -> TargetSet:
+    project, target_set = _editable(session, actor, project_id)
+    if (
+        data.get("lock_version") is not None
+        and target_set.id is not None
+        and data["lock_version"] != target_set.lock_version
+    ):
+        raise StaleVersion(f"绩效目标已被修改（当前 lock_version {target_set.lock_version}），请刷新后重试")
+    lines = _parse_lines(session, list(data.get("indicators") or []))
+    before = _snapshot(target_set) if target_set.id else None
+    target_set.overall_goal = str(data.get("overall_goal") or "")
+    target_set.midterm_goal = str(data.get("midterm_goal") or "")
+    _replace_lines(session, target_set, lines)
+    session.flush()
+    record(
+        session,
+        "targets.save",
+        object_type="project",
+        object_id=project.id,
+        before=before,
+        after=_snapshot(target_set),
+    )
+    return target_set
+
+
+def _replace_lines(session: Session, target_set: TargetSet, lines: list[TargetLine]) -> None:
+    target_set.lines.clear()
+    session.flush()
+    for line in lines:
+        line.tenant_id = target_set.tenant_id
+    target_set.lines.extend(lines)
+
+
+def apply_template(session: Session, actor: Actor, project_id: int, template_id: int) -> TargetSet:
+    """一键勾选: the template's active indicators join the draft (those already there are kept)."""
+    project, target_set = _editable(session, actor, project_id)
+    template = get_template(session, actor, template_id)
+    indicators = pickable_indicators(
+        session, [item.indicator_id for item in template.items], field="template_id"
+    )
+    present = {line.indicator_id for line in target_set.lines}
+    position = len(target_set.lines)
+    added = []
+    for indicator in indicators:
+        if indicator.id in present:
+            continue
+        position += 1
+        target_set.lines.append(
+            TargetLine(
+                tenant_id=target_set.tenant_id,
+                position=position,
+                indicator_id=indicator.id,
+                name=indicator.name,
+                level2=indicator.level2.name,
+                value_type=indicator.value_type,
+                direction=indicator.direction,
+                target_value=indicator.standard_value,
+                unit=indicator.unit,
+                weight=None,
+                value_basis=indicator.value_basis,
+                note="",
+            )
+        )
+        added.append(indicator.code)
+    session.flush()
+    record(
+        session,
+        "targets.apply_template",
+        object_type="project",
+        object_id=project.id,
+        after={"template": template.name, "added": added},
+    )
+    return target_set
+
+
+def _snapshot(target_set: TargetSet) -> dict[str, Any]:
+    return {
+        "number": target_set.number,
+        "status": target_set.status,
+        "overall_goal": target_set.overall_goal,
+        "midterm_goal": target_set.midterm_goal,
+        "lines": [_line_values(line) for line in target_set.lines],
+    }
+
+
+# --- submit and review ------------------------------------------------------------------------
+
+
+def check(session: Session, project: Project, target_set: TargetSet) -> list[rules.Violation]:
+    ids = [line.indicator_id for line in target_set.lines if line.indicator_id is not None]
+    retired = (
+        frozenset(
+            session.execute(
+                select(Indicator.id)
+                .where(Indicator.id.in_(ids), Indicator.status != "active")
+                .execution_options(all_tenants=True)  # a line may cite an indicator the reader can't see now
+            ).scalars()
+        )
+        if ids
+        else frozenset()
+    )
+    settings = project.program.effective_settings
+    return rules.run(
+        rules.Context(
+            lines=list(target_set.lines),
+            overall_goal=target_set.overall_goal or "",
+            midterm_goal=target_set.midterm_goal or "",
+            project_class=project.project_class,
+            serves_public=project.serves_public,
+            multi_year=project.end_year > project.start_year,
+            weights_total=Decimal(str(settings.get("target_weights_total", 100))),
+            retired_indicator_ids=retired,
+        )
+    )
+
+
+def submit(session: Session, actor: Actor, project_id: int) -> TargetSet:
+    project, target_set = _editable(session, actor, project_id)
+    violations = check(session, project, target_set)
+    if violations:
+        raise ValidationFailed(
+            f"绩效目标未通过质量检查：共 {len(violations)} 处问题",
+            errors={"violations": [v.as_dict() for v in violations]},
+        )
+    target_set.status = "submitted"
+    target_set.review_level = CHAIN[0]
+    target_set.submitted_by = actor.username
+    target_set.submitted_at = utcnow()
+    if target_set.number == 1:
+        set_stage_status(session, project, "targets", "submitted")
+    session.flush()
+    record(
+        session, "targets.submit", object_type="project", object_id=project.id, after=_snapshot(target_set)
+    )
+    return target_set
+
+
+def review(
+    session: Session, actor: Actor, project_id: int, decision: str, comments: dict[str, str]
+) -> TargetSet:
+    project = get_project(session, actor, project_id)
+    target_set = current(session, actor, project_id)
+    if target_set.status != "submitted" or target_set.review_level is None:
+        raise Conflict("绩效目标当前没有待审核的提交")
+    level = target_set.review_level
+    authorize(actor, "targets.review", project=project, level=level)
+    if target_set.submitted_by == actor.username:
+        raise Forbidden("不能审核自己提交的绩效目标")
+    if any(
+        r.reviewer == actor.username and r.decision == "approve"
+        for r in target_set.reviews
+        if r.reviewed_at and target_set.submitted_at and r.reviewed_at >= target_set.submitted_at
+    ):
+        raise Conflict("您已审核过本次提交")
+    errors: dict[str, list[str]] = {}
+    if decision not in ("approve", "return"):
+        errors["decision"] = ["审核结论须为 approve（通过）或 return（退回）"]
+    unknown = [k for k in comments if k not in COMMENT_KEYS]
+    if unknown:
+        errors["comments"] = [f"未知的审核要点：{'、'.join(unknown)}；应为 {'、'.join(COMMENT_KEYS)}"]
+    if decision == "return" and not any(str(v or "").strip() for v in comments.values()):
+        errors.setdefault("comments", []).append("退回须就完整性、相关性、适当性、可行性至少一项写明意见")
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    target_set.reviews.append(
+        TargetReview(
+            tenant_id=target_set.tenant_id,
+            level=level,
+            decision=decision,
+            comments={k: str(v or "") for k, v in comments.items()},
+            reviewer=actor.username,
+        )
+    )
+    if decision == "return":
+        target_set.status = "returned"
+        target_set.review_level = None
+        if target_set.number == 1:
+            set_stage_status(session, project, "targets", "returned")
+    elif CHAIN.index(level) + 1 < len(CHAIN):
+        target_set.review_level = CHAIN[CHAIN.index(level) + 1]
+    else:
+        target_set.status = "approved"
+        target_set.review_level = None
+        target_set.approved_at = utcnow()
+        for older in _sets(session, project)[1:]:
+            if older.status == "approved":
+                older.status = "superseded"
+        if target_set.number == 1:
+            set_stage_status(session, project, "targets", "approved")
+    session.flush()  # a concurrent review of the same submission fails here (lock_version) → 409
+    record(
+        session,
+        "targets.review",
+        object_type="project",
+        object_id=project.id,
+        after={
+            "number": target_set.number,
+            "level": level,
+            "decision": decision,
+            "comments": comments,
+            "status": target_set.status,
+        },
+    )
+    return target_set
+
+
+def adjust(
+    session: Session, actor: Actor, project_id: int, reason: str, explanation: str | None
+) -> TargetSet:
+    """调整: after approval, a new draft version (a copy of the approved one) through the same chain."""
+    project = get_project(session, actor, project_id)
+    authorize(actor, "projects.write", project=project)
+    require_stage(project, "targets", "approved")
+    latest = current(session, actor, project_id)
+    if latest.status != "approved":
+        raise Conflict("已有进行中的目标调整（或目标尚未审核通过）")
+    if reason not in ADJUSTMENT_REASONS:
+        raise ValidationFailed(
+            "调整原因无效", errors={"reason": [f"调整原因须为：{'、'.join(ADJUSTMENT_REASONS)}"]}
+        )
+    new = TargetSet(
+        tenant_id=project.tenant_id,
+        project_id=project.id,
+        number=latest.number + 1,
+        status="draft",
+        overall_goal=latest.overall_goal,
+        midterm_goal=latest.midterm_goal,
+        adjustment_reason=reason,
+        adjustment_explanation=(explanation or "").strip() or None,
+        lines=[
+            TargetLine(
+                tenant_id=project.tenant_id,
+                position=line.position,
+                indicator_id=line.indicator_id,
+                **{f: getattr(line, f) for f in LINE_FIELDS},
+            )
+            for line in latest.lines
+        ],
+    )
+    session.add(new)
+    session.flush()
+    record(
+        session,
+        "targets.adjust",
+        object_type="project",
+        object_id=project.id,
+        after={"number": new.number, "reason": reason, "explanation": new.adjustment_explanation},
+    )
+    return new
+
+
+def require_found(target_set: TargetSet) -> TargetSet:
+    if target_set.id is None:
+        raise NotFound("尚未填报绩效目标")
+    return target_set
