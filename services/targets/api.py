@@ -19,6 +19,7 @@ from .schemas import (
     TargetSetSchema,
     TargetsWriteSchema,
     TargetVersionSchema,
+    ViolationSchema,
 )
 
 blp = Blueprint(
@@ -86,6 +87,14 @@ class Submit(MethodView):
     def post(self, project_id: int) -> Any:
         """Run the quality rules; 422 lists every violation with its rule code and line."""
         return _done(service.submit(db(), actor(), project_id))
+
+
+@blp.route("/projects/<int:project_id>/targets/check")
+class Check(MethodView):
+    @blp.response(200, ViolationSchema(many=True))
+    def post(self, project_id: int) -> Any:
+        """Run the quality rules on the saved draft without submitting: the same messages as submit."""
+        return service.dry_run(db(), actor(), project_id)
 
 
 @blp.route("/projects/<int:project_id>/targets/reviews")

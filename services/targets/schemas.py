@@ -101,3 +101,10 @@ class AdjustmentSchema(Schema):
 class RuleSchema(Schema):
     code = fields.Str()
     title = fields.Str()
+
+
+class ViolationSchema(Schema):
+    rule = fields.Str()
+    message = fields.Str()
+    line = fields.Int(allow_none=True)
+    indicator = fields.Str(allow_none=True)

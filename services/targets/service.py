@@ -306,6 +306,13 @@ def check(session: Session, project: Project, target_set: TargetSet) -> list[rul
     )
 
 
+def dry_run(session: Session, actor: Actor, project_id: int) -> list[rules.Violation]:
+    """The quality rules on the current draft without submitting (inline validation on the page)."""
+    project = get_project(session, actor, project_id)
+    authorize(actor, "projects.read")
+    return check(session, project, current(session, actor, project_id))
+
+
 def submit(session: Session, actor: Actor, project_id: int) -> TargetSet:
     project, target_set = _editable(session, actor, project_id)
     violations = check(session, project, target_set)
