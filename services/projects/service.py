@@ -87,12 +87,11 @@ def stage_deadline(project: Project, stage: str) -> date | None:
 
 
 def is_overdue(project: Project, row: ProjectStage, today: date | None = None) -> bool:
-    """A stage past its program deadline that is not yet approved (or closed) is overdue."""
+    """A stage past its program deadline that is not approved (or closed) is overdue — whether it
+    is being worked on or was not even reached in time."""
     deadline = stage_deadline(project, row.stage)
     if deadline is None or row.status in ("approved", "closed") or project.status != "active":
         return False
-    if row.status == "locked" and STAGES.index(row.stage) > STAGES.index(project.stage):
-        return (today or date.today()) > deadline  # not even reached by its deadline
     return (today or date.today()) > deadline
 
 
