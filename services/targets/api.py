@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from jixiao.platform.core.authz import authorize
-from jixiao.platform.web.context import actor, db
+from jixiao.platform.core.errors import NotFound
+from jixiao.platform.core.storage import ObjectNotFound, content_disposition
+from jixiao.platform.web.api.platform import JobStartedSchema
+from jixiao.platform.web.context import actor, db, runtime
 
-from . import rules, service
+from . import excel, rules, service
 from .schemas import (
     AdjustmentSchema,
     ApplyTemplateSchema,
@@ -132,3 +138,50 @@ class Versions(MethodView):
     def get(self, project_id: int) -> Any:
         """Every version, newest first, with the diff against the previous one."""
         return service.versions(db(), actor(), project_id)
+
+
+@blp.route("/projects/<int:project_id>/targets/export")
+class TargetsExport(MethodView):
+    @blp.arguments(excel.TargetsExportSchema, example={"version": 1})
+    @blp.response(202, JobStartedSchema)
+    def post(self, data: dict[str, Any], project_id: int) -> Any:
+        """Export the targets (current version, or `version`) as a 绩效目标申报表 .xlsx, as a job:
+        poll GET /api/v1/jobs/{job_id}, then GET …/targets/export/{job_id} for the file. Anyone
+        who may read the project may export it (the tenants above too); a nonexistent version 404."""
+        return {"job_id": excel.start_export(db(), actor(), project_id, data.get("version"))}
+
+
+@blp.route("/projects/<int:project_id>/targets/export/<string:job_id>")
+class TargetsExportFile(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "绩效目标申报表（.xlsx，附件 绩效目标申报表_<项目名>_v<n>.xlsx）",
+                "content": {excel.XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
+            },
+            "404": {"description": "不是调用者本人的任务，或不是本项目的导出"},
+            "409": {"description": "导出任务尚未完成（或已失败）"},
+        }
+    )
+    def get(self, project_id: int, job_id: str) -> Any:
+        """The exported file of the caller's own finished export job of this project, streamed by
+        the app from the object store (local folder or S3 alike); 409 while the job runs."""
+        who = actor()
+        rt = runtime()
+        found = excel.download(db(), who, project_id, rt.jobs.info(job_id, who))
+        stack = ExitStack()
+        try:
+            chunks = stack.enter_context(rt.store.open_stream(found.key))
+        except ObjectNotFound:
+            raise NotFound("导出的文件已不存在，请重新导出") from None
+
+        def body() -> Iterator[bytes]:
+            with stack:
+                yield from chunks
+
+        headers = {"Content-Disposition": content_disposition(found.filename)}
+        if found.size is not None:
+            headers["Content-Length"] = str(found.size)
+        response = Response(body(), mimetype=excel.XLSX_MIME, headers=headers)
+        response.call_on_close(stack.close)
+        return response
