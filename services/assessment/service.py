@@ -49,6 +49,9 @@ def _criteria_problems(criteria: dict[str, Any], *, complete: bool) -> dict[str,
         except InvalidOperation:
             value = None
             errors.setdefault(f"criteria.{key}.score", []).append(f"「{label}」的评分须为数字")
+        if value is not None and not value.is_finite():
+            value = None
+            errors.setdefault(f"criteria.{key}.score", []).append(f"「{label}」的评分须为数字")
         if value is not None and not (0 <= value <= 100):
             errors.setdefault(f"criteria.{key}.score", []).append(f"「{label}」的评分须在 0–100 之间")
         if complete and value is None and f"criteria.{key}.score" not in errors:

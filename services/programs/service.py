@@ -52,6 +52,8 @@ def create_program(session: Session, actor: Actor, data: dict[str, Any]) -> Prog
     name = (data.get("name") or "").strip()
     if not name:
         errors["name"] = ["试点名称不能为空"]
+    elif len(name) > 200:
+        errors["name"] = ["试点名称不能超过 200 个字"]
     elif session.execute(
         select(Program.id).where(Program.tenant_id == actor.tenant_id, Program.name == name)
     ).first():

@@ -127,9 +127,15 @@ def create_project(session: Session, actor: Actor, data: dict[str, Any]) -> Proj
     ).first()
     if taking_part is None:
         raise Conflict(f"本地区（{actor.tenant_code}）未参与试点「{program.name}」，不能申报项目")
-    for field, label in (("name", "项目名称"), ("department", "主管部门"), ("implementing_unit", "实施单位")):
+    for field, label, limit in (
+        ("name", "项目名称", 200),
+        ("department", "主管部门", 100),
+        ("implementing_unit", "实施单位", 100),
+    ):
         if not str(data.get(field) or "").strip():
             errors.setdefault(field, []).append(f"{label}不能为空")
+        elif len(str(data[field]).strip()) > limit:
+            errors.setdefault(field, []).append(f"{label}不能超过 {limit} 个字")
     budget = parse_money(data.get("budget_amount"), "budget_amount", errors)
     if budget is not None and budget <= 0:
         errors.setdefault("budget_amount", []).append("预算金额须大于 0")

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
@@ -15,13 +16,15 @@ from jixiao.platform.core.authz import authorize, policy
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
 from jixiao.services.indicators.library import get_template, pickable_indicators
-from jixiao.services.indicators.models import Indicator
+from jixiao.services.indicators.models import DIRECTIONS, VALUE_TYPES, Indicator
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project, require_stage, set_stage_status
 
 from . import rules
 from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, REVIEW_LEVELS, TargetLine, TargetReview, TargetSet
 
+LINE_LIMITS = {"name": 100, "target_value": 100, "unit": 20, "level2": 20, "value_basis": 20}
+MAX_WEIGHT = Decimal("100000")
 LINE_FIELDS = (
     "name",
     "level2",
@@ -176,14 +179,33 @@ def _parse_lines(session: Session, raw_lines: list[dict[str, Any]]) -> list[Targ
         }
         if not str(values["name"]).strip():
             errors.setdefault(f"indicators.{n}.name", []).append(f"第 {n} 行：请填写指标名称或选择库指标")
+        for field, limit in LINE_LIMITS.items():
+            if len(str(values[field] or "")) > limit:
+                errors.setdefault(f"indicators.{n}.{field}", []).append(
+                    f"第 {n} 行：{field} 不能超过 {limit} 个字"
+                )
+        if values["value_type"] not in VALUE_TYPES:
+            errors.setdefault(f"indicators.{n}.value_type", []).append(
+                f"第 {n} 行：值类型须为 {'、'.join(VALUE_TYPES)}"
+            )
+        if values["direction"] not in DIRECTIONS:
+            errors.setdefault(f"indicators.{n}.direction", []).append(
+                f"第 {n} 行：指标方向须为 {'、'.join(DIRECTIONS)}"
+            )
         weight: Decimal | None = None
         if item.get("weight") not in (None, ""):
-            if isinstance(item["weight"], float):
-                item["weight"] = repr(item["weight"])
+            raw_weight = repr(item["weight"]) if isinstance(item["weight"], float) else str(item["weight"])
             try:
-                weight = Decimal(str(item["weight"])).quantize(Decimal("0.01"))
+                weight = Decimal(raw_weight)
             except InvalidOperation:
-                errors.setdefault(f"indicators.{n}.weight", []).append(f"第 {n} 行：权重须为数字")
+                weight = None
+            if weight is None or not weight.is_finite() or not (0 <= weight <= MAX_WEIGHT):
+                errors.setdefault(f"indicators.{n}.weight", []).append(
+                    f"第 {n} 行：权重须为 0–{MAX_WEIGHT} 之间的数"
+                )
+                weight = None
+            else:
+                weight = weight.quantize(Decimal("0.01"))
         lines.append(TargetLine(position=n, indicator_id=base.id if base else None, weight=weight, **values))
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
@@ -203,6 +225,7 @@ def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, 
     target_set.overall_goal = str(data.get("overall_goal") or "")
     target_set.midterm_goal = str(data.get("midterm_goal") or "")
     _replace_lines(session, target_set, lines)
+    flag_modified(target_set, "overall_goal")  # new lines alone are a new lock_version too
     session.flush()
     record(
         session,
@@ -224,7 +247,8 @@ def _replace_lines(session: Session, target_set: TargetSet, lines: list[TargetLi
 
 
 def apply_template(session: Session, actor: Actor, project_id: int, template_id: int) -> TargetSet:
-    """一键勾选: the template's active indicators join the draft (those already there are kept)."""
+    """一键勾选: the template's indicators join the draft (those already there are kept); a template
+    holding a retired indicator is refused, naming it, rather than applied in part."""
     project, target_set = _editable(session, actor, project_id)
     template = get_template(session, actor, template_id)
     indicators = pickable_indicators(
@@ -254,6 +278,8 @@ def apply_template(session: Session, actor: Actor, project_id: int, template_id:
             )
         )
         added.append(indicator.code)
+    if added:
+        flag_modified(target_set, "overall_goal")
     session.flush()
     record(
         session,
@@ -338,6 +364,9 @@ def review(
     session: Session, actor: Actor, project_id: int, decision: str, comments: dict[str, str]
 ) -> TargetSet:
     project = get_project(session, actor, project_id)
+    if project.tenant_id != actor.tenant_id:
+        authorize(actor, "projects.read")
+        raise Forbidden("上级单位对下级项目只读")
     target_set = current(session, actor, project_id)
     if target_set.status != "submitted" or target_set.review_level is None:
         raise Conflict("绩效目标当前没有待审核的提交")
