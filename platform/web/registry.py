@@ -5,7 +5,9 @@ from __future__ import annotations
 from jixiao.services.assessment import api as assessment_api
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
+from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
+from jixiao.services.projects import views as projects_pages
 from jixiao.services.targets import api as targets_api
 
 from . import oauth
@@ -30,4 +32,6 @@ PAGE_BLUEPRINTS = [
     docs.bp,
     system.bp,
     indicators_pages.bp,
+    programs_pages.bp,
+    projects_pages.bp,
 ]

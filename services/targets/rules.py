@@ -107,7 +107,7 @@ def _weights(ctx: Context) -> Iterator[Violation]:
         else:
             total += Decimal(line.weight)
     if ctx.lines and total != ctx.weights_total:
-        yield Violation("T08", f"各指标权重之和须为 {ctx.weights_total:g}，当前为 {total:g}")
+        yield Violation("T08", f"各指标权重之和须为 {ctx.weights_total:g}，当前为 {total.normalize():f}")
 
 
 def _retired(ctx: Context) -> Iterator[Violation]:
