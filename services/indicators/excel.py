@@ -54,7 +54,7 @@ from jixiao.platform.core.errors import DomainError, Forbidden, ValidationFailed
 from jixiao.platform.core.runtime import current_runtime
 from jixiao.tenants.models import Tenant
 
-from .models import FRAMEWORK, LEVEL1_OF, VALUE_BASES, FrameworkNode, Indicator, IndicatorVersion
+from .models import FRAMEWORK, LEVEL1_OF, VALUE_BASES, FrameworkNode, Indicator
 from .rules import (
     DIRECTION_LABELS,
     KIND_LABELS,
@@ -62,7 +62,7 @@ from .rules import (
     VALUE_TYPE_LABELS,
     validate_fields,
 )
-from .service import EDITABLE, KIND_CODES, fields_of, level2_nodes, pinyin_keys, search_stmt
+from .service import EDITABLE, KIND_CODES, fields_of, level2_nodes, pinyin_keys, search_stmt, version_row
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -990,23 +990,6 @@ def plan_import(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _version(indicator: Indicator, action: str, actor: Actor) -> IndicatorVersion:
-    return IndicatorVersion(
-        tenant_id=indicator.tenant_id,
-        indicator_id=indicator.id,
-        version=indicator.version,
-        shared=indicator.shared,
-        action=action,
-        data={
-            **fields_of(indicator),
-            "code": indicator.code,
-            "status": indicator.status,
-            "retired_reason": indicator.retired_reason,
-        },
-        changed_by=actor.username,
-    )
-
-
 def _next_sequences(session: Session, owner: Tenant) -> dict[str, int]:
     """The next free sequence number per kind, computed once (numerically: `-10000` > `-9999`)."""
     out = {}
@@ -1057,7 +1040,7 @@ def apply_plan(
             _apply_fields(indicator, merged, nodes)
         session.flush()  # bumps each version (optimistic lock: a concurrent edit fails the job)
         for (_row, indicator, _merged_data), before in zip(chunk, befores, strict=True):
-            session.add(_version(indicator, "update", actor))
+            session.add(version_row(indicator, "update", actor))
             record(
                 session,
                 "indicator.update",
@@ -1092,7 +1075,7 @@ def apply_plan(
             created.append(indicator)
         session.add_all(created)
         session.flush()
-        session.add_all([_version(i, "create", actor) for i in created])
+        session.add_all([version_row(i, "create", actor) for i in created])
         for indicator in created:
             record(
                 session,

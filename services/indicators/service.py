@@ -300,23 +300,26 @@ def insert_indicator(
     return indicator
 
 
-def _snapshot(session: Session, indicator: Indicator, action: str, actor: Actor | None) -> None:
-    session.add(
-        IndicatorVersion(
-            tenant_id=indicator.tenant_id,
-            indicator_id=indicator.id,
-            version=indicator.version,
-            shared=indicator.shared,
-            action=action,
-            data={
-                **fields_of(indicator),
-                "code": indicator.code,
-                "status": indicator.status,
-                "retired_reason": indicator.retired_reason,
-            },
-            changed_by=actor.username if actor else "system",
-        )
+def version_row(indicator: Indicator, action: str, actor: Actor | None) -> IndicatorVersion:
+    """The indicator as it is now, as a history entry (历史版本)."""
+    return IndicatorVersion(
+        tenant_id=indicator.tenant_id,
+        indicator_id=indicator.id,
+        version=indicator.version,
+        shared=indicator.shared,
+        action=action,
+        data={
+            **fields_of(indicator),
+            "code": indicator.code,
+            "status": indicator.status,
+            "retired_reason": indicator.retired_reason,
+        },
+        changed_by=actor.username if actor else "system",
     )
+
+
+def _snapshot(session: Session, indicator: Indicator, action: str, actor: Actor | None) -> None:
+    session.add(version_row(indicator, action, actor))
 
 
 def create_indicator(session: Session, actor: Actor, data: dict[str, Any]) -> Indicator:

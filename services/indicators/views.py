@@ -51,21 +51,7 @@ OWNER_FILTERS = {"": "全部", "shared": "省级共享", "own": "本单位"}
 ACTION_LABELS = {"create": "新建", "update": "修改", "retire": "退出", "restore": "恢复"}
 PROPOSAL_STATUS = {"pending": "待处理", "accepted": "已采纳", "declined": "不予采纳"}
 HISTORY_LABELS = {**FIELD_LABELS, "code": "编码", "status": "状态", "retired_reason": "退出原因"}
-TEXT_FIELDS = (
-    "name",
-    "level2",
-    "category",
-    "common_class",
-    "kind",
-    "scope",
-    "explanation",
-    "source",
-    "value_type",
-    "direction",
-    "unit",
-    "standard_value",
-    "value_basis",
-)
+TEXT_FIELDS = tuple(f for f in service.EDITABLE if f != "historical_values")
 # The JSON API's Excel endpoints (they take the session cookie for GETs): the export gets exactly
 # the browser's filters.
 EXPORT_URL = "/api/v1/indicators/export"
