@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jixiao.services.assessment import api as assessment_api
+from jixiao.services.evidence import api as evidence_api
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
 from jixiao.services.programs import views as programs_pages
@@ -22,6 +23,7 @@ API_BLUEPRINTS = [
     projects_api.blp,
     assessment_api.blp,
     targets_api.blp,
+    evidence_api.blp,
 ]
 
 PAGE_BLUEPRINTS = [

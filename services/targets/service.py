@@ -15,6 +15,7 @@ from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, policy
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from jixiao.services.evidence.service import missing_purposes
 from jixiao.services.indicators.library import get_template, pickable_indicators
 from jixiao.services.indicators.models import DIRECTIONS, VALUE_TYPES, Indicator
 from jixiao.services.projects.models import Project
@@ -318,7 +319,9 @@ def check(session: Session, project: Project, target_set: TargetSet) -> list[rul
         else frozenset()
     )
     settings = project.program.effective_settings
-    return rules.run(
+    missing = missing_purposes(session, project, "targets")
+    evidence = [rules.Violation("E01", f"缺少必备的佐证材料：{'、'.join(missing)}")] if missing else []
+    return evidence + rules.run(
         rules.Context(
             lines=list(target_set.lines),
             overall_goal=target_set.overall_goal or "",

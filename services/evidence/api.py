@@ -1,0 +1,116 @@
+"""HTTP for evidence files: multipart upload streamed to the store, metadata, download, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, redirect, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from jixiao.platform.core.errors import ValidationFailed
+from jixiao.platform.core.storage import content_disposition
+from jixiao.platform.web.context import actor, db
+
+from . import service
+from .schemas import EvidenceQuerySchema, EvidenceSchema, UploadFormSchema
+
+blp = Blueprint("evidence", __name__, url_prefix="/api/v1", description="佐证材料")
+
+
+@blp.route("/projects/<int:project_id>/evidence")
+class ProjectEvidence(MethodView):
+    @blp.arguments(EvidenceQuerySchema, location="query")
+    @blp.response(200, EvidenceSchema(many=True))
+    def get(self, args: dict[str, Any], project_id: int) -> Any:
+        """The project's current evidence (with `history=true` also the superseded versions)."""
+        return service.list_evidence(
+            db(), actor(), project_id, stage=args.get("stage"), include_history=args["history"]
+        )
+
+    @blp.arguments(UploadFormSchema, location="form")
+    @blp.doc(
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "stage", "purpose"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "stage": {"type": "string"},
+                            "purpose": {"type": "string"},
+                            "supersedes": {"type": "integer"},
+                        },
+                    }
+                }
+            }
+        }
+    )
+    @blp.response(201, EvidenceSchema)
+    def post(self, form: dict[str, Any], project_id: int) -> Any:
+        """Upload one file (pdf, doc(x), xls(x), jpg, png, zip; ≤ 200 MiB by default), streamed to the
+        object store with its SHA-256; 413 too large, 415 wrong or spoofed type."""
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed("请选择要上传的文件", errors={"file": ["缺少文件"]})
+        return service.upload(
+            db(),
+            actor(),
+            project_id,
+            stage=form["stage"],
+            purpose=form["purpose"],
+            filename=upload.filename or "",
+            stream=upload.stream,
+            declared_size=request.content_length,
+            supersedes=form.get("supersedes"),
+        )
+
+
+@blp.route("/evidence/<int:evidence_id>")
+class EvidenceById(MethodView):
+    @blp.response(200, EvidenceSchema)
+    def get(self, evidence_id: int) -> Any:
+        """Metadata of one evidence item."""
+        return service.get_evidence(db(), actor(), evidence_id)
+
+    @blp.response(204)
+    def delete(self, evidence_id: int) -> None:
+        """Delete while the stage is a draft; afterwards 409 (supersede instead)."""
+        service.delete(db(), actor(), evidence_id)
+        db().commit()
+
+
+@blp.route("/evidence/<int:evidence_id>/history")
+class EvidenceHistory(MethodView):
+    @blp.response(200, EvidenceSchema(many=True))
+    def get(self, evidence_id: int) -> Any:
+        """Every version of the item, newest first, with who, when and the hash."""
+        return service.history(db(), actor(), evidence_id)
+
+
+@blp.route("/evidence/<int:evidence_id>/download")
+class EvidenceDownload(MethodView):
+    @blp.response(200, description="the bytes (embedded) — or 302 to a presigned URL (S3)")
+    def get(self, evidence_id: int) -> Any:
+        """Authorization first, then a 5-minute presigned URL (S3) or the stream (local folder)."""
+        found = service.download(db(), actor(), evidence_id)
+        db().commit()
+        item = found["item"]
+        if found["url"]:
+            return redirect(found["url"], code=302)
+        store = found["store"]
+
+        def body() -> Any:
+            with store.open_stream(item.object_key) as chunks:
+                yield from chunks
+
+        return Response(
+            body(),
+            mimetype=item.content_type,
+            headers={
+                "Content-Disposition": content_disposition(item.filename),
+                "Content-Length": str(item.size),
+                "X-Content-SHA256": item.sha256,
+            },
+        )

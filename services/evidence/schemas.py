@@ -1,0 +1,34 @@
+"""Schemas of evidence metadata (API.md "Evidence")."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+
+
+class EvidenceSchema(Schema):
+    id = fields.Int()
+    project_id = fields.Int()
+    stage = fields.Str()
+    purpose = fields.Str()
+    filename = fields.Str()
+    content_type = fields.Str()
+    size = fields.Int()
+    sha256 = fields.Str()
+    status = fields.Str(metadata={"enum": ["current", "superseded"]})
+    version_no = fields.Int()
+    supersedes = fields.Int(attribute="supersedes_id", allow_none=True)
+    uploaded_by = fields.Str()
+    uploaded_at = fields.DateTime()
+
+
+class EvidenceQuerySchema(Schema):
+    stage = fields.Str()
+    history = fields.Bool(load_default=False, metadata={"description": "含已被替换的历史版本"})
+
+
+class UploadFormSchema(Schema):
+    stage = fields.Str(required=True, metadata={"example": "targets"})
+    purpose = fields.Str(required=True, metadata={"example": "立项依据"})
+    supersedes = fields.Int(load_default=None, allow_none=True, metadata={"description": "替换的材料 id"})
