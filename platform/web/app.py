@@ -24,6 +24,7 @@ from .registry import API_BLUEPRINTS, PAGE_BLUEPRINTS
 
 PUBLIC_API_PATHS = {"/api/v1/openapi.json", "/api/v1/docs"}
 PUBLIC_API_PREFIX = "/api/v1/public/"
+RAW_BODY_PREFIXES = ("/api/v1/public/evidence-uploads/",)  # signed PUTs of file bytes
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 JSON_TYPES = {"application/json"}
 MULTIPART_TYPES = {"multipart/form-data"}
@@ -171,7 +172,11 @@ def _register_request_hooks(app: Flask) -> None:
 
 def _check_content_type() -> object | None:
     """A body sent to the JSON API must be JSON (multipart only where an endpoint takes files)."""
-    if request.method in SAFE_METHODS or not request.content_length:
+    if (
+        request.method in SAFE_METHODS
+        or not request.content_length
+        or request.path.startswith(RAW_BODY_PREFIXES)
+    ):
         return None
     if request.mimetype in JSON_TYPES or request.mimetype in MULTIPART_TYPES:
         return None

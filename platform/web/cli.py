@@ -217,6 +217,44 @@ def clients_create(name: str, username: str, scope: str) -> None:
     click.echo(f"client_id={client_id}\nclient_secret={secret}")
 
 
+# --- evidence ----------------------------------------------------------------------------------
+
+
+@main.group("evidence")
+def evidence_group() -> None:
+    """Evidence files in the object store."""
+
+
+@evidence_group.command("cleanup")
+@with_appcontext
+def evidence_cleanup() -> None:
+    """Delete direct uploads never completed within a day (run daily by a CronJob)."""
+    from jixiao.services.evidence import direct
+
+    with _rt().db.transaction(system="evidence cleanup") as s:
+        count = direct.cleanup_stale(s)
+    click.echo(f"已清理未完成的上传 {count} 个")
+
+
+@evidence_group.command("reconcile")
+@click.option("--fix", is_flag=True, help="Delete orphan objects; mark rows whose object is gone as lost.")
+@with_appcontext
+def evidence_reconcile(fix: bool) -> None:
+    """List (and with --fix repair) drift between evidence rows and stored objects."""
+    from jixiao.services.evidence import direct
+
+    with _rt().db.transaction(system="evidence reconcile") as s:
+        drift = direct.reconcile(s, fix=fix)
+    for key in drift["orphan_objects"]:
+        click.echo(f"无记录的对象：{key}")
+    for key in drift["rows_without_object"]:
+        click.echo(f"缺少对象的记录：{key}")
+    total = len(drift["orphan_objects"]) + len(drift["rows_without_object"])
+    click.echo(f"共 {total} 处不一致" + ("，已修复" if fix and total else ""))
+    if total and not fix:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("FLASK_DEBUG", "0")
     main()

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, redirect, request
+from flask import Response, redirect, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from jixiao.platform.core.errors import ValidationFailed
 from jixiao.platform.core.storage import content_disposition
-from jixiao.platform.web.context import actor, db
+from jixiao.platform.web.context import actor, db, runtime
 
-from . import service
-from .schemas import EvidenceQuerySchema, EvidenceSchema, UploadFormSchema
+from . import direct, service
+from .schemas import (
+    EvidenceQuerySchema,
+    EvidenceSchema,
+    UploadFormSchema,
+    UploadRequestSchema,
+    UploadSlotSchema,
+)
 
 blp = Blueprint("evidence", __name__, url_prefix="/api/v1", description="佐证材料")
 
@@ -65,6 +71,44 @@ class ProjectEvidence(MethodView):
             declared_size=request.content_length,
             supersedes=form.get("supersedes"),
         )
+
+
+@blp.route("/projects/<int:project_id>/evidence/uploads")
+class DirectUploads(MethodView):
+    @blp.arguments(UploadRequestSchema)
+    @blp.response(201, UploadSlotSchema)
+    def post(self, data: dict[str, Any], project_id: int) -> Any:
+        """Direct-to-store upload for large files: a presigned PUT (S3) or a signed URL of the app
+        (embedded), valid 15 minutes; then POST /evidence/{id}/complete."""
+        slot = direct.request_upload(db(), actor(), project_id, data)
+        db().commit()
+        url = slot["upload_url"] or url_for(
+            "evidence.SignedUpload", token=slot["signed_token"], _external=True
+        )
+        return {"id": slot["item"].id, "upload_url": url, "method": "PUT", "expires_at": slot["expires_at"]}
+
+
+@blp.route("/public/evidence-uploads/<string:token>")
+class SignedUpload(MethodView):
+    @blp.response(204)
+    @blp.doc(security=[])
+    def put(self, token: str) -> None:
+        """Embedded mode's presigned PUT: the signed token is the credential (15 minutes)."""
+        session = runtime().db.system_session("signed evidence upload")
+        try:
+            direct.receive_signed_upload(session, token, request.stream)
+        finally:
+            session.close()
+
+
+@blp.route("/evidence/<int:evidence_id>/complete")
+class Complete(MethodView):
+    @blp.response(200, EvidenceSchema)
+    def post(self, evidence_id: int) -> Any:
+        """Verify the uploaded object's size and SHA-256 by reading it back; a mismatch deletes it (422)."""
+        item = direct.complete(db(), actor(), evidence_id)
+        db().commit()
+        return item
 
 
 @blp.route("/evidence/<int:evidence_id>")

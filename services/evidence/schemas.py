@@ -32,3 +32,19 @@ class UploadFormSchema(Schema):
     stage = fields.Str(required=True, metadata={"example": "targets"})
     purpose = fields.Str(required=True, metadata={"example": "立项依据"})
     supersedes = fields.Int(load_default=None, allow_none=True, metadata={"description": "替换的材料 id"})
+
+
+class UploadRequestSchema(Schema):
+    filename = fields.Str(required=True, metadata={"example": "竣工验收报告.pdf"})
+    size = fields.Int(required=True, metadata={"description": "字节"})
+    sha256 = fields.Str(required=True)
+    stage = fields.Str(required=True)
+    purpose = fields.Str(required=True)
+    supersedes = fields.Int(load_default=None, allow_none=True)
+
+
+class UploadSlotSchema(Schema):
+    id = fields.Int()
+    upload_url = fields.Str(metadata={"description": "PUT 文件内容到此地址（15 分钟内有效）"})
+    method = fields.Str()
+    expires_at = fields.DateTime()

@@ -139,15 +139,14 @@ def list_evidence(
     stmt = select(Evidence).where(Evidence.project_id == project.id).order_by(Evidence.stage, Evidence.id)
     if stage:
         stmt = stmt.where(Evidence.stage == stage)
-    if not include_history:
-        stmt = stmt.where(Evidence.status == "current")
+    stmt = stmt.where(Evidence.status.in_(("current", "superseded") if include_history else ("current",)))
     return list(session.execute(stmt).scalars())
 
 
 def get_evidence(session: Session, actor: Actor, evidence_id: int) -> Evidence:
     authorize(actor, "evidence.read")
     item = session.get(Evidence, evidence_id)
-    if item is None or item.status == "deleted":
+    if item is None or item.status not in ("current", "superseded"):
         raise NotFound(f"佐证材料 {evidence_id} 不存在")
     return item
 
