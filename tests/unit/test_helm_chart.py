@@ -207,7 +207,9 @@ def test_values_defaults():
     values = load_yaml(CHART / "values.yaml")
     assert values["migrations"]["enabled"] is True
     assert values["web"]["autoscaling"]["enabled"] is False
-    assert values["cronJobs"] == {}
+    for name, job in values["cronJobs"].items():  # each default CronJob runs a real jixiao command
+        assert job["schedule"].count(" ") == 4, name
+        assert_cli_command(job["args"])
     assert values["podSecurityContext"]["runAsNonRoot"] is True
     assert values["securityContext"]["readOnlyRootFilesystem"] is True
     assert values["securityContext"]["allowPrivilegeEscalation"] is False
@@ -452,3 +454,20 @@ def test_dockerignore_keeps_local_state_out():
     }
     for required in [".git", ".venv", "instance/", "**/__pycache__", "**/node_modules", ".pytest_cache"]:
         assert required in patterns, required
+
+
+def assert_cli_command(args: list[str]) -> None:
+    """`jixiao <args…>` names an existing command of the console script (resolved by click)."""
+    import click
+
+    from jixiao.platform.web.cli import main
+
+    ctx = click.Context(main)
+    command: click.Command = main
+    for word in args:
+        if not isinstance(command, click.Group):
+            break
+        found = command.get_command(ctx, word)
+        assert found is not None, f"jixiao {' '.join(args)}: no command {word!r}"
+        command = found
+    assert not isinstance(command, click.Group), f"jixiao {' '.join(args)} is a group, not a command"
