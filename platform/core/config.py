@@ -44,6 +44,7 @@ class Settings:
     refresh_token_ttl: int
     login_limit: str
     timezone: str
+    max_upload_mib: int
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -77,6 +78,7 @@ class Settings:
             refresh_token_ttl=int(_env("JIXIAO_REFRESH_TOKEN_TTL", str(14 * 24 * 3600))),
             login_limit=_env("JIXIAO_LOGIN_LIMIT", "5 per 15 minutes"),
             timezone=_env("JIXIAO_TIMEZONE", "Asia/Shanghai"),
+            max_upload_mib=int(_env("JIXIAO_MAX_UPLOAD_MIB", "1024")),
         )
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from jixiao.platform.core.runtime import Runtime, install
 from jixiao.tenants import service as tenants
 
 from . import health, oauth
-from .context import Unauthenticated, close_sessions, request_id, system_db
+from .context import Unauthenticated, close_sessions, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
 from .registry import API_BLUEPRINTS, PAGE_BLUEPRINTS
@@ -141,6 +141,10 @@ def _register_request_hooks(app: Flask) -> None:
         if path.startswith("/static/") or path in ("/healthz", "/readyz"):
             return None
         if path.startswith("/api/"):
+            if request.mimetype == "multipart/form-data":
+                # a hard cap before werkzeug spools the body to disk; each program's own (smaller)
+                # limit is enforced exactly while the file streams to the store
+                request.max_content_length = (runtime().settings.max_upload_mib + 1) * 1024 * 1024
             problem = _check_content_type()
             if problem is not None:
                 return problem

@@ -119,3 +119,27 @@ def test_required_purposes_block_the_targets_submit(api, unique):
     upload(editor, pid, PDF, "方案.pdf", stage="targets", purpose="实施方案")
     again = editor.post(f"/api/v1/projects/{pid}/targets/check").get_json()
     assert not [v for v in again if v["rule"] == "E01"]
+
+
+def test_a_body_over_the_hard_cap_is_refused_before_it_is_read(api, project, settings):
+    """JIXIAO_MAX_UPLOAD_MIB caps any multipart body: 413 at once, nothing spooled or stored."""
+    from dataclasses import replace
+
+    from jixiao.platform.core.runtime import Runtime, current_runtime, install
+    from jixiao.platform.web.app import create_app
+
+    original = current_runtime()
+    try:
+        capped = create_app(runtime=Runtime.build(replace(settings, max_upload_mib=1)))
+        client = capped.test_client()
+        token = api.token("xq.editor")
+        resp = client.post(
+            f"/api/v1/projects/{project['id']}/evidence",
+            data={"file": (io.BytesIO(PDF * 40), "大.pdf"), "stage": "assessment", "purpose": "其他"},
+            content_type="multipart/form-data",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert resp.status_code == 413 and resp.get_json()["code"] == 413
+    finally:
+        install(original)
+    assert api.as_user("xq.editor").get(f"/api/v1/projects/{project['id']}/evidence").get_json() == []
