@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jixiao.services.assessment import api as assessment_api
 from jixiao.services.evidence import api as evidence_api
+from jixiao.services.evidence import views as evidence_pages
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
 from jixiao.services.programs import views as programs_pages
@@ -36,4 +37,5 @@ PAGE_BLUEPRINTS = [
     indicators_pages.bp,
     programs_pages.bp,
     projects_pages.bp,
+    evidence_pages.bp,
 ]

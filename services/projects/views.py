@@ -164,7 +164,7 @@ def _countdown(project: Project, today: date) -> dict[str, Any] | None:
     }
 
 
-def _project_page(template: str, project: Project, tab: str, status: int = 200, **context: Any) -> Any:
+def render_project_page(template: str, project: Project, tab: str, status: int = 200, **context: Any) -> Any:
     """A project's page: the header with the stepper and tabs, then `template`'s own content."""
     who = actor()
     today = province_today()
@@ -348,7 +348,7 @@ def detail(project_id: int) -> Any:
     project = service.get_project(s, actor(), project_id)
     assessment = assessment_service.get_assessment(s, actor(), project.id)
     target_set = _target_set(project)
-    return _project_page(
+    return render_project_page(
         "projects/detail.html",
         project,
         "overview",
@@ -393,7 +393,7 @@ def _assessment_page(
         and row.status in ("draft", "returned")
         and _may("projects.write", project=project)
     )
-    return _project_page(
+    return render_project_page(
         "projects/assessment.html",
         project,
         "assessment",
@@ -676,7 +676,7 @@ def _is_number(text: str) -> bool:
 
 
 def _targets_page(project: Project, target_set: TargetSet, status: int = 200, **kw: Any) -> Any:
-    return _project_page(
+    return render_project_page(
         "projects/targets.html",
         project,
         "targets",
@@ -857,7 +857,7 @@ def _review_page(
     problem: str | None = None,
     status: int = 200,
 ) -> Any:
-    return _project_page(
+    return render_project_page(
         "projects/review.html",
         project,
         "review",
@@ -962,7 +962,7 @@ def versions(project_id: int) -> Any:
         {"set": e["set"], "diff": _diff_view(e["diff"])}
         for e in targets_service.versions(s, actor(), project_id)
     ]
-    return _project_page("projects/versions.html", project, "versions", entries=entries)
+    return render_project_page("projects/versions.html", project, "versions", entries=entries)
 
 
 def _grouped(target_set: TargetSet) -> list[dict[str, Any]]:

@@ -1,0 +1,170 @@
+"""Pages of the evidence files (佐证材料, DESIGN.md §7): the 佐证材料 tab of a project with one panel
+per stage — the current items, their version history, the program's required purposes with ✓/✗,
+drag-and-drop upload with a progress bar — and a preview page for images and PDFs.
+
+Reads call the service directly; the upload itself goes from evidence.js to the JSON API
+(`POST /api/v1/projects/{id}/evidence`, XMLHttpRequest for the progress events), deletion to
+`DELETE /api/v1/evidence/{id}`; the panel is then re-fetched from `stage_list` here.
+
+Preview bytes come from `inline` below, a same-origin stream in both modes: the API's download
+answers with a 302 to the S3 host in real mode, which the page's CSP (`img-src 'self'`) would block
+in an <img>, and the app's `frame-ancestors 'none'` would block the API's bytes in an <iframe>.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template
+from flask_login import login_required
+
+from jixiao.platform.core.authz import authorize
+from jixiao.platform.core.errors import DomainError, Forbidden
+from jixiao.platform.core.storage import content_disposition
+from jixiao.platform.web.context import actor, db
+from jixiao.platform.web.extensions import talisman
+from jixiao.services.programs.models import STAGE_NAMES, STAGES
+from jixiao.services.projects import service as project_service
+from jixiao.services.projects.models import Project
+from jixiao.services.projects.views import render_project_page
+
+from . import service
+from .models import PURPOSES, Evidence
+
+bp = Blueprint("evidence_pages", __name__, url_prefix="/evidence", template_folder="templates")
+
+PREVIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
+DELETABLE = ("draft", "returned")
+
+# The app's CSP, except that the streamed file may be framed by the app's own preview page (and
+# nothing else), with the browser's PDF viewer; an error page of this route (404) stays as strict.
+INLINE_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'self'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'self'",
+}
+
+
+@bp.app_template_filter("filesize")
+def filesize(value: int | None) -> str:
+    """1536 → 1.5 KB; 2 MiB → 2.0 MB (binary units, as the limits are in MiB)."""
+    if value is None:
+        return "—"
+    if value < 1024:
+        return f"{value} B"
+    if value < 1024 * 1024:
+        return f"{value / 1024:.1f} KB"
+    return f"{value / (1024 * 1024):.1f} MB"
+
+
+def _may_write(project: Project) -> bool:
+    try:
+        authorize(actor(), "evidence.write", project=project)
+        return True
+    except (Forbidden, DomainError):
+        return False
+
+
+def _panel(project: Project, stage: str, may_write: bool) -> dict[str, Any]:
+    """Everything one stage's panel shows."""
+    s = db()
+    row = project.stage_row(stage)
+    settings = project.program.effective_settings["evidence"]
+    required = list((settings.get("required_purposes") or {}).get(stage, []))
+    missing = service.missing_purposes(s, project, stage)
+    items = service.list_evidence(s, actor(), project.id, stage=stage)
+    open_for_upload = project.status == "active" and row.status != "locked"
+    return {
+        "stage": stage,
+        "name": STAGE_NAMES[stage],
+        "status": row.status,
+        "evidence": items,
+        "histories": {item.id: service.history(s, actor(), item.id) for item in items if item.version_no > 1},
+        "required": [{"purpose": p, "present": p not in missing} for p in required],
+        "purposes": required + [p for p in PURPOSES if p not in required],
+        "default_purpose": missing[0] if missing else "",
+        "may_upload": may_write and open_for_upload,
+        "may_delete": may_write and row.status in DELETABLE,
+        "may_replace": may_write and open_for_upload and row.status not in DELETABLE,
+        "locked": row.status == "locked",
+        "max_mib": int(settings["max_size_mib"]),
+        "allowed_types": settings["allowed_types"],
+        "previewable": PREVIEWABLE,
+    }
+
+
+@bp.get("/projects/<int:project_id>")
+@login_required
+def project(project_id: int) -> Any:
+    """The 佐证材料 tab: one panel per stage the project has reached (later stages listed as 未开始)."""
+    proj = project_service.get_project(db(), actor(), project_id)
+    service.list_evidence(db(), actor(), proj.id)  # the read policy, before anything is shown
+    may_write = _may_write(proj)
+    panels = [_panel(proj, stage, may_write) for stage in STAGES]
+    return render_project_page("evidence/project.html", proj, "evidence", panels=panels)
+
+
+@bp.get("/projects/<int:project_id>/stages/<stage>")
+@login_required
+def stage_list(project_id: int, stage: str) -> Any:
+    """One stage's list (required purposes, items, history): evidence.js swaps it in after a change."""
+    if stage not in STAGES:
+        abort(404)
+    proj = project_service.get_project(db(), actor(), project_id)
+    return render_template("evidence/_list.html", project=proj, panel=_panel(proj, stage, _may_write(proj)))
+
+
+def _item(evidence_id: int) -> tuple[Evidence, Project]:
+    item = service.get_evidence(db(), actor(), evidence_id)
+    proj = project_service.get_project(db(), actor(), item.project_id)  # the walls: 404 for a sibling
+    return item, proj
+
+
+@bp.get("/<int:evidence_id>/preview")
+@login_required
+def preview(evidence_id: int) -> Any:
+    item, proj = _item(evidence_id)
+    return render_project_page(
+        "evidence/preview.html",
+        proj,
+        "evidence",
+        item=item,
+        kind=PREVIEWABLE.get(item.content_type),
+        stage_name=STAGE_NAMES[item.stage],
+        chain=service.history(db(), actor(), item.id),
+    )
+
+
+@bp.get("/<int:evidence_id>/inline")
+@login_required
+@talisman(content_security_policy=INLINE_CSP, frame_options="SAMEORIGIN")
+def inline(evidence_id: int) -> Any:
+    """The bytes of an image or PDF, streamed through the app (both modes), shown inline."""
+    item, _proj = _item(evidence_id)
+    if item.content_type not in PREVIEWABLE:
+        abort(404)
+    found = service.download(db(), actor(), evidence_id)  # audited like a download
+    db().commit()
+    store = found["store"]
+
+    def body() -> Any:
+        with store.open_stream(item.object_key) as chunks:
+            yield from chunks
+
+    return Response(
+        body(),
+        mimetype=item.content_type,
+        headers={
+            "Content-Disposition": content_disposition(item.filename, inline=True),
+            "Content-Length": str(item.size),
+            "Cache-Control": "private, no-store",
+            "X-Content-SHA256": item.sha256,
+        },
+    )
