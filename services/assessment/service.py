@@ -14,6 +14,7 @@ from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Forbidden, StaleVersion, ValidationFailed
+from jixiao.services.evidence.service import missing_purposes
 from jixiao.services.projects.service import close_project, get_project, require_stage, set_stage_status
 
 from .models import CONCLUSIONS, CRITERIA, Assessment
@@ -101,6 +102,9 @@ def submit(session: Session, actor: Actor, project_id: int) -> Assessment:
     errors = _criteria_problems(assessment.criteria or {}, complete=True)
     if not (assessment.summary or "").strip():
         errors.setdefault("summary", []).append("请填写评估结论摘要")
+    missing = missing_purposes(session, project, "assessment")
+    if missing:
+        errors["evidence"] = [f"缺少必备的佐证材料：{'、'.join(missing)}"]
     if errors:
         raise ValidationFailed(f"事前评估尚不完整：共 {sum(map(len, errors.values()))} 处", errors=errors)
     assessment.status = "submitted"

@@ -143,3 +143,24 @@ def test_a_body_over_the_hard_cap_is_refused_before_it_is_read(api, project, set
     finally:
         install(original)
     assert api.as_user("xq.editor").get(f"/api/v1/projects/{project['id']}/evidence").get_json() == []
+
+
+def test_required_purposes_block_the_assessment_submit(api, unique):
+    resp = api.as_user("nx.admin").post(
+        "/api/v1/programs",
+        json={
+            "name": f"评估佐证试点{unique}",
+            "start": "2022-08-01",
+            "end": "2024-06-30",
+            "tenant_codes": ["640104"],
+            "max_projects_per_tenant": 5,
+            "settings": {"evidence": {"required_purposes": {"assessment": ["立项依据"]}}},
+        },
+    )
+    pid = new_project(api, resp.get_json()["id"], unique)["id"]
+    editor = api.as_user("xq.editor")
+    editor.put(f"/api/v1/projects/{pid}/assessment", json={"criteria": CRITERIA, "summary": "建议支持"})
+    refused = editor.post(f"/api/v1/projects/{pid}/assessment/submit")
+    assert refused.status_code == 422 and "立项依据" in refused.get_json()["errors"]["evidence"][0]
+    assert upload(editor, pid, PDF, "立项批复.pdf").status_code == 201
+    assert editor.post(f"/api/v1/projects/{pid}/assessment/submit").status_code == 200
