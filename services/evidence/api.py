@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from jixiao.platform.core.errors import ValidationFailed
-from jixiao.platform.core.storage import content_disposition
 from jixiao.platform.web.context import actor, db, runtime
+from jixiao.platform.web.pages import stream_object
 
 from . import direct, service
 from .schemas import (
@@ -143,18 +143,11 @@ class EvidenceDownload(MethodView):
         item = found["item"]
         if found["url"]:
             return redirect(found["url"], code=302)
-        store = found["store"]
-
-        def body() -> Any:
-            with store.open_stream(item.object_key) as chunks:
-                yield from chunks
-
-        return Response(
-            body(),
-            mimetype=item.content_type,
-            headers={
-                "Content-Disposition": content_disposition(item.filename),
-                "Content-Length": str(item.size),
-                "X-Content-SHA256": item.sha256,
-            },
+        return stream_object(
+            found["store"],
+            item.object_key,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+            headers={"X-Content-SHA256": item.sha256},
         )

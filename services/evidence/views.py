@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import login_required
 
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import DomainError, Forbidden
-from jixiao.platform.core.storage import content_disposition
 from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.extensions import talisman
+from jixiao.platform.web.pages import stream_object
 from jixiao.services.programs.models import STAGE_NAMES, STAGES
 from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
@@ -152,19 +152,12 @@ def inline(evidence_id: int) -> Any:
         abort(404)
     found = service.download(db(), actor(), evidence_id)  # audited like a download
     db().commit()
-    store = found["store"]
-
-    def body() -> Any:
-        with store.open_stream(item.object_key) as chunks:
-            yield from chunks
-
-    return Response(
-        body(),
-        mimetype=item.content_type,
-        headers={
-            "Content-Disposition": content_disposition(item.filename, inline=True),
-            "Content-Length": str(item.size),
-            "Cache-Control": "private, no-store",
-            "X-Content-SHA256": item.sha256,
-        },
+    return stream_object(
+        found["store"],
+        item.object_key,
+        filename=item.filename,
+        content_type=item.content_type,
+        size=item.size,
+        inline=True,
+        headers={"Cache-Control": "private, no-store", "X-Content-SHA256": item.sha256},
     )

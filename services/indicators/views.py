@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from jixiao.platform.web.context import actor, db, runtime
+from jixiao.platform.web.pages import is_htmx as _htmx
+from jixiao.platform.web.pages import may as _may
 from jixiao.tenants.models import Tenant
 
 from . import excel, library, service, sharing
@@ -71,21 +73,6 @@ def _labels() -> dict[str, Any]:
         "status": STATUS_LABELS,
         "proposal": PROPOSAL_STATUS,
     }
-
-
-def _may(action: str, **context: Any) -> bool:
-    try:
-        authorize(actor(), action, **context)
-        return True
-    except (Forbidden, DomainError):
-        return False
-
-
-def _htmx(target: str | None = None) -> bool:
-    """An htmx request for a fragment (not a history restore, which wants the whole page)."""
-    if request.headers.get("HX-Request") != "true" or request.headers.get("HX-History-Restore-Request"):
-        return False
-    return target is None or request.headers.get("HX-Target") == target
 
 
 # --- the library browser ------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from jixiao.platform.core.authz import authorize
-from jixiao.platform.core.errors import DomainError, Forbidden, ValidationFailed
+from jixiao.platform.core.errors import ValidationFailed
 from jixiao.platform.web.context import actor, db, runtime
+from jixiao.platform.web.pages import may as _may
 from jixiao.services.projects.models import Project
 from jixiao.tenants.models import Tenant
 
@@ -31,14 +32,6 @@ bp = Blueprint("programs_pages", __name__, url_prefix="/programs", template_fold
 def province_today() -> date:
     """Today in the province's time zone (deadlines are calendar dates there)."""
     return datetime.now(ZoneInfo(runtime().settings.timezone)).date()
-
-
-def _may(action: str, **context: Any) -> bool:
-    try:
-        authorize(actor(), action, **context)
-        return True
-    except (Forbidden, DomainError):
-        return False
 
 
 @bp.app_template_global("stage_names")

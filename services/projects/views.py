@@ -22,6 +22,8 @@ from sqlalchemy import select
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from jixiao.platform.web.context import actor, db
+from jixiao.platform.web.pages import is_htmx as _htmx
+from jixiao.platform.web.pages import may as _may
 from jixiao.services.assessment import service as assessment_service
 from jixiao.services.assessment.models import CONCLUSIONS, CRITERIA
 from jixiao.services.indicators import library
@@ -98,20 +100,6 @@ def _labels() -> dict[str, Any]:
         "field": FIELD_LABELS,
         "goal": GOAL_LABELS,
     }
-
-
-def _may(action: str, **context: Any) -> bool:
-    try:
-        authorize(actor(), action, **context)
-        return True
-    except (Forbidden, DomainError):
-        return False
-
-
-def _htmx(target: str | None = None) -> bool:
-    if request.headers.get("HX-Request") != "true" or request.headers.get("HX-History-Restore-Request"):
-        return False
-    return target is None or request.headers.get("HX-Target") == target
 
 
 # --- stages, deadlines ---------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from jixiao.platform.core.authz import authorize
-from jixiao.platform.core.errors import DomainError, Forbidden, ValidationFailed
+from jixiao.platform.core.errors import Forbidden, ValidationFailed
+from jixiao.platform.web.pages import may as _may
 from jixiao.tenants import service as tenants
 from jixiao.tenants.models import LEVELS, ROLES_BY_LEVEL
 
@@ -16,14 +16,6 @@ from ..context import actor, db
 from .home import viewing_tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _may(action: str, **context: Any) -> bool:
-    try:
-        authorize(actor(), action, **context)
-        return True
-    except (Forbidden, DomainError):
-        return False
 
 
 @bp.route("/users", methods=["GET", "POST"])
