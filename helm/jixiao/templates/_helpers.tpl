@@ -94,6 +94,8 @@ JIXIAO_BEHIND_TLS: "1"
 JIXIAO_LOG_LEVEL: {{ .Values.config.logLevel | default "INFO" | quote }}
 JIXIAO_QUEUE: {{ .Values.config.queue | default "jixiao" | quote }}
 JIXIAO_INSTANCE: {{ .Values.config.instanceDir | quote }}
+JIXIAO_TIMEZONE: {{ .Values.config.timezone | default "Asia/Shanghai" | quote }}
+JIXIAO_MAX_UPLOAD_MIB: {{ .Values.config.maxUploadMib | default 1024 | toString | quote }}
 {{- range $name, $value := .Values.config.extra }}
 {{ $name }}: {{ $value | toString | quote }}
 {{- end }}
