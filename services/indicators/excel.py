@@ -54,7 +54,7 @@ from jixiao.platform.core.errors import DomainError, Forbidden, ValidationFailed
 from jixiao.platform.core.runtime import current_runtime
 from jixiao.tenants.models import Tenant
 
-from .models import FRAMEWORK, LEVEL1_OF, VALUE_BASES, FrameworkNode, Indicator
+from .models import FRAMEWORK, LEVEL1_OF, VALUE_BASES, Indicator
 from .rules import (
     DIRECTION_LABELS,
     KIND_LABELS,
@@ -62,7 +62,16 @@ from .rules import (
     VALUE_TYPE_LABELS,
     validate_fields,
 )
-from .service import EDITABLE, KIND_CODES, fields_of, level2_nodes, pinyin_keys, search_stmt, version_row
+from .service import (
+    EDITABLE,
+    KIND_CODES,
+    apply_fields,
+    fields_of,
+    level2_nodes,
+    pinyin_keys,
+    search_stmt,
+    version_row,
+)
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -1005,18 +1014,6 @@ def _next_sequences(session: Session, owner: Tenant) -> dict[str, int]:
     return out
 
 
-def _apply_fields(indicator: Indicator, data: dict[str, Any], nodes: dict[str, FrameworkNode]) -> None:
-    before_name = indicator.name
-    for key in EDITABLE:
-        if key == "level2":
-            indicator.level2 = nodes[data["level2"]]
-        else:
-            setattr(indicator, key, data.get(key))
-    if indicator.name != before_name or not indicator.name_pinyin:
-        indicator.name_pinyin, indicator.name_initials = pinyin_keys(indicator.name)
-    indicator.updated_at = utcnow()
-
-
 def apply_plan(
     session: Session, actor: Actor, plan: Plan, *, progress: Progress | None = None
 ) -> dict[str, int]:
@@ -1037,7 +1034,7 @@ def apply_plan(
         befores = []
         for _row, indicator, merged in chunk:
             befores.append(indicator.to_audit())
-            _apply_fields(indicator, merged, nodes)
+            apply_fields(indicator, merged, nodes)
         session.flush()  # bumps each version (optimistic lock: a concurrent edit fails the job)
         for (_row, indicator, _merged_data), before in zip(chunk, befores, strict=True):
             session.add(version_row(indicator, "update", actor))

@@ -366,29 +366,38 @@ def update_indicator(
     check_fields(session, indicator.tenant_id, data, exclude_id=indicator.id)
     if data == fields_of(indicator):
         return indicator
-    apply_fields(session, indicator, data)
-    session.flush()
-    _snapshot(session, indicator, "update", actor)
-    record(
-        session,
-        "indicator.update",
-        object_type="indicator",
-        object_id=indicator.id,
-        before=before,
-        after=indicator.to_audit(),
-    )
+    apply_fields(indicator, data, level2_nodes(session))
+    _changed(session, indicator, "update", actor, before)
     return indicator
 
 
-def apply_fields(session: Session, indicator: Indicator, data: dict[str, Any]) -> None:
-    nodes = level2_nodes(session)
+def apply_fields(indicator: Indicator, data: dict[str, Any], nodes: dict[str, FrameworkNode]) -> None:
+    """Checked `data` onto the indicator (the pinyin keys follow its name); used by the API and the import."""
+    before_name = indicator.name
     for key in EDITABLE:
         if key == "level2":
             indicator.level2 = nodes[data["level2"]]
         else:
             setattr(indicator, key, data.get(key))
-    indicator.name_pinyin, indicator.name_initials = pinyin_keys(indicator.name)
+    if indicator.name != before_name or not indicator.name_pinyin:
+        indicator.name_pinyin, indicator.name_initials = pinyin_keys(indicator.name)
     indicator.updated_at = utcnow()
+
+
+def _changed(
+    session: Session, indicator: Indicator, action: str, actor: Actor, before: dict[str, Any], **extra: Any
+) -> None:
+    """Every change of an indicator: flushed, kept as a version, audited."""
+    session.flush()
+    _snapshot(session, indicator, action, actor)
+    record(
+        session,
+        f"indicator.{action}",
+        object_type="indicator",
+        object_id=indicator.id,
+        before=before,
+        after={**indicator.to_audit(), **extra},
+    )
 
 
 def retire_indicator(session: Session, actor: Actor, indicator_id: int, reason: str) -> Indicator:
@@ -403,16 +412,7 @@ def retire_indicator(session: Session, actor: Actor, indicator_id: int, reason: 
     indicator.status = "retired"
     indicator.retired_reason = reason.strip()
     indicator.retired_at = utcnow()
-    session.flush()
-    _snapshot(session, indicator, "retire", actor)
-    record(
-        session,
-        "indicator.retire",
-        object_type="indicator",
-        object_id=indicator.id,
-        before=before,
-        after={**indicator.to_audit(), "reason": indicator.retired_reason},
-    )
+    _changed(session, indicator, "retire", actor, before, reason=indicator.retired_reason)
     return indicator
 
 
@@ -425,14 +425,5 @@ def restore_indicator(session: Session, actor: Actor, indicator_id: int) -> Indi
     indicator.status = "active"
     indicator.retired_reason = None
     indicator.retired_at = None
-    session.flush()
-    _snapshot(session, indicator, "restore", actor)
-    record(
-        session,
-        "indicator.restore",
-        object_type="indicator",
-        object_id=indicator.id,
-        before=before,
-        after=indicator.to_audit(),
-    )
+    _changed(session, indicator, "restore", actor, before)
     return indicator
