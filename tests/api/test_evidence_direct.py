@@ -56,6 +56,9 @@ def test_direct_upload_completes_after_verification(app, api, project, runtime):
     assert editor.get(f"/api/v1/evidence/{made['id']}").status_code == 404  # pending: not evidence yet
     early = editor.post(f"/api/v1/evidence/{made['id']}/complete")
     assert early.status_code == 409
+    # the walls: a sibling county cannot even see the slot, the city above may not complete it
+    assert api.as_user("xx.editor").post(f"/api/v1/evidence/{made['id']}/complete").status_code == 404
+    assert api.as_user("yc.admin").post(f"/api/v1/evidence/{made['id']}/complete").status_code == 403
     assert put_bytes(app.test_client(), made["upload_url"], PDF) in (200, 204)
     done = editor.post(f"/api/v1/evidence/{made['id']}/complete")
     assert done.status_code == 200, done.get_json()
