@@ -100,6 +100,15 @@ def _panel(project: Project, stage: str, may_write: bool) -> dict[str, Any]:
     }
 
 
+@bp.app_template_global("evidence_beside")
+def evidence_beside(project: Project, stage: str) -> dict[str, Any]:
+    """One stage's evidence, read-only, for the page where that stage is reviewed or decided
+    (the reviewer sees the files beside the item: DESIGN.md §7). The read policy applies."""
+    panel = _panel(project, stage, may_write=False)
+    panel["may_delete"] = panel["may_replace"] = panel["may_upload"] = False
+    return panel
+
+
 @bp.get("/projects/<int:project_id>")
 @login_required
 def project(project_id: int) -> Any:

@@ -255,6 +255,20 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     shot(editor, "evidence-replaced")
     first_id = row_id_of(api, pid, "立项批复（2026）.pdf")
 
+    # --- the finance decision sees the stage's evidence beside the assessment, read-only -----------
+    decider = _as(fresh_page, "xq.admin")
+    _go(decider, f"/projects/{pid}/assessment")
+    expect(decider.get_by_test_id("decision-form")).to_be_visible()
+    beside = decider.get_by_test_id("evidence-beside")
+    expect(beside).to_contain_text("佐证材料（事前评估）")
+    expect(beside.get_by_test_id("evidence-row")).to_have_count(2)
+    expect(beside.get_by_test_id("evidence-row").filter(has_text="立项批复（2026 修订）.pdf")).to_have_count(1)
+    expect(beside.get_by_test_id("required-立项依据")).to_have_attribute("data-present", "yes")
+    expect(beside.get_by_test_id("preview")).to_have_count(2)
+    expect(beside.get_by_test_id("delete")).to_have_count(0)
+    expect(beside.get_by_test_id("replace")).to_have_count(0)
+    shot(decider, "evidence-beside-decision")
+
     # --- the walls ------------------------------------------------------------------------------
     city = _as(fresh_page, "yc.admin")
     _go(city, f"/projects/{pid}")
@@ -304,7 +318,7 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     _expected(
         editor, r"^page without CSP script-src 'self': 200 http://[^/]+/evidence/\d+/inline$", at_most=True
     )
-    for pg in (editor, city, sibling):
+    for pg in (editor, decider, city, sibling):
         assert pg.problems == [], pg.problems
 
 

@@ -5,6 +5,7 @@ version diff; the walls (a sibling county 404, the city read-only)."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -120,7 +121,7 @@ def _create_project(page: Any, program: str, name: str) -> str:
     return page.url
 
 
-def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, unique):
+def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api, unique):
     program = f"浏览器测试试点{unique}"
     name = f"老旧小区改造{unique}"
 
@@ -223,8 +224,20 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, uni
     expect(editor.get_by_test_id("targets-form")).to_have_count(0)
 
     # --- 初审 and 复核 --------------------------------------------------------------------------
+    plan = b"%PDF-1.4\n% implementation plan\n%%EOF\n"
+    uploaded = api.as_user("xq.editor").post(
+        f"/api/v1/projects/{pid}/evidence",
+        data={"file": (io.BytesIO(plan), "实施方案（2026）.pdf"), "stage": "targets", "purpose": "实施方案"},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
     dept = _as(fresh_page, "xq.dept")
     _go(dept, f"/projects/{pid}/targets/review")
+    beside = dept.get_by_test_id("evidence-beside")  # the reviewer sees the files beside the targets
+    expect(beside).to_contain_text("佐证材料（绩效目标）")
+    expect(beside.get_by_test_id("evidence-row")).to_contain_text("实施方案（2026）.pdf")
+    expect(beside.get_by_test_id("download")).to_have_count(1)
+    expect(beside.get_by_test_id("delete")).to_have_count(0)
     expect_document_status(dept, 422)
     dept.get_by_test_id("return").click()  # a return needs a comment
     expect(dept.get_by_test_id("form-errors")).to_contain_text("退回须")
