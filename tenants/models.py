@@ -99,6 +99,8 @@ class User(Walled, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Where outbound notifications go when an SMTP server is configured (optional).
+    email: Mapped[str | None] = mapped_column(String(254))
 
     tenant: Mapped[Tenant | None] = relationship(lazy="joined")
     evaluator_org: Mapped[EvaluatorOrg | None] = relationship(lazy="joined")
@@ -120,6 +122,7 @@ class User(Walled, Base):
             "tenant_id": self.tenant_id,
             "evaluator_org_id": self.evaluator_org_id,
             "roles": self.roles,
+            "email": self.email,
             "is_active": self.is_active,
         }
 

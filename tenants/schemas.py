@@ -47,6 +47,7 @@ class UserSchema(Schema):
     tenant_code = fields.Method("_tenant_code")
     evaluator_org_id = fields.Int(allow_none=True)
     roles = fields.List(fields.Str())
+    email = fields.Str(allow_none=True)
     is_active = fields.Bool()
     created_at = fields.DateTime()
     last_login_at = fields.DateTime(allow_none=True)
@@ -60,6 +61,7 @@ class UserCreateSchema(Schema):
     display_name = fields.Str(required=True, metadata={"example": "王科长"})
     password = fields.Str(required=True, load_only=True, metadata={"example": "Xq@2026ok"})
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)), required=True)
+    email = fields.Str(metadata={"example": "wang@czj.xq.gov.cn", "description": "通知邮件（可选）"})
 
 
 class UserUpdateSchema(Schema):
@@ -67,6 +69,7 @@ class UserUpdateSchema(Schema):
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)))
     is_active = fields.Bool()
     password = fields.Str(load_only=True)
+    email = fields.Str(metadata={"description": "通知邮件；空字符串清除"})
 
 
 class EvaluatorUserCreateSchema(Schema):

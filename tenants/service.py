@@ -19,6 +19,7 @@ from .passwords import hash_password, password_problems, verify_password
 
 CODE_RE = re.compile(r"^\d{6}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 PARENT_LEVEL = {"city": "province", "county": "city"}
 
 
@@ -278,6 +279,7 @@ def create_user(
     display_name: str,
     password: str,
     roles: list[str],
+    email: str | None = None,
 ) -> User:
     tenant = get_tenant(session, actor, code)
     authorize(actor, "users.write", tenant=tenant)
@@ -290,6 +292,7 @@ def create_user(
         roles=roles,
         allowed_roles=ROLES_BY_LEVEL[tenant.level],
     )
+    email = _clean_email(email, errors)
     if errors:
         raise ValidationFailed("用户信息有误", errors=errors)
     return _insert_user(
@@ -300,7 +303,18 @@ def create_user(
         password=password,
         roles=roles,
         tenant=tenant,
+        email=email,
     )
+
+
+def _clean_email(email: str | None, errors: dict[str, list[str]]) -> str | None:
+    """An optional address for notification e-mails: "" clears it."""
+    value = (email or "").strip()
+    if not value:
+        return None
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        errors.setdefault("email", []).append(f"电子邮箱格式不正确：{value}")
+    return value
 
 
 def _insert_user(
@@ -313,9 +327,11 @@ def _insert_user(
     roles: list[str],
     tenant: Tenant | None = None,
     org: EvaluatorOrg | None = None,
+    email: str | None = None,
 ) -> User:
     user = User(
         username=username,
+        email=email,
         display_name=display_name.strip(),
         password_hash=hash_password(password),
         tenant_id=tenant.id if tenant else None,
@@ -357,6 +373,7 @@ def update_user(
     roles: list[str] | None = None,
     is_active: bool | None = None,
     password: str | None = None,
+    email: str | None = None,
 ) -> User:
     user = get_user(session, actor, user_id)
     if user.tenant is None:
@@ -377,6 +394,7 @@ def update_user(
         errors["password"] = problems
     if is_active is False and user.id == actor.user_id:
         raise Conflict("不能停用自己的账号")
+    new_email = _clean_email(email, errors) if email is not None else None
     if errors:
         raise ValidationFailed("用户信息有误", errors=errors)
     if display_name is not None:
@@ -388,6 +406,8 @@ def update_user(
         ]
     if is_active is not None:
         user.is_active = is_active
+    if email is not None:
+        user.email = new_email
     if password is not None:
         user.password_hash = hash_password(password)
     session.flush()

@@ -18,6 +18,7 @@ from .errors import Forbidden
 
 ALL_SCOPES = (
     "profile",
+    "notifications:write",
     "indicators:read",
     "indicators:write",
     "projects:read",
@@ -35,11 +36,20 @@ ALL_SCOPES = (
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "province_admin": frozenset(ALL_SCOPES),
     "province_reviewer": frozenset(
-        {"profile", "indicators:read", "projects:read", "evidence:read", "reports:read", "acceptance:write"}
+        {
+            "profile",
+            "notifications:write",
+            "indicators:read",
+            "projects:read",
+            "evidence:read",
+            "reports:read",
+            "acceptance:write",
+        }
     ),
     "bureau_admin": frozenset(
         {
             "profile",
+            "notifications:write",
             "indicators:read",
             "indicators:write",
             "projects:read",
@@ -53,11 +63,20 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         }
     ),
     "dept_reviewer": frozenset(
-        {"profile", "indicators:read", "projects:read", "reviews:write", "evidence:read", "reports:read"}
+        {
+            "profile",
+            "notifications:write",
+            "indicators:read",
+            "projects:read",
+            "reviews:write",
+            "evidence:read",
+            "reports:read",
+        }
     ),
     "project_editor": frozenset(
         {
             "profile",
+            "notifications:write",
             "indicators:read",
             "projects:read",
             "projects:write",
@@ -69,6 +88,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "evaluator": frozenset(
         {
             "profile",
+            "notifications:write",
             "indicators:read",
             "projects:read",
             "reviews:write",
@@ -81,6 +101,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
 
 SCOPE_NAMES = {
     "profile": "个人信息",
+    "notifications:write": "消息已读",
     "indicators:read": "查看指标库",
     "indicators:write": "维护指标库",
     "projects:read": "查看项目",

@@ -45,6 +45,10 @@ class Settings:
     login_limit: str
     timezone: str
     max_upload_mib: int
+    # Outbound notifications (email). Empty: nothing leaves the machine (in-app only).
+    smtp_url: str = ""
+    mail_from: str = "jixiao@localhost"
+    base_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -79,6 +83,9 @@ class Settings:
             login_limit=_env("JIXIAO_LOGIN_LIMIT", "5 per 15 minutes"),
             timezone=_env("JIXIAO_TIMEZONE", "Asia/Shanghai"),
             max_upload_mib=int(_env("JIXIAO_MAX_UPLOAD_MIB", "1024")),
+            smtp_url=_env("JIXIAO_SMTP_URL"),
+            mail_from=_env("JIXIAO_MAIL_FROM", "jixiao@localhost"),
+            base_url=_env("JIXIAO_BASE_URL").rstrip("/"),
         )
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

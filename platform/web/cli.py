@@ -255,6 +255,26 @@ def evidence_reconcile(fix: bool) -> None:
         sys.exit(1)
 
 
+# --- notifications ---------------------------------------------------------------------------
+
+
+@main.command("remind")
+@click.option(
+    "--today", default=None, help="Run as of this date (YYYY-MM-DD); default: today in JIXIAO_TIMEZONE."
+)
+@with_appcontext
+def remind(today: str | None) -> None:
+    """Deadline reminders (run daily by a CronJob); idempotent: one per item, user and threshold."""
+    from datetime import date
+
+    from jixiao.services.notifications import service as notifications
+
+    day = date.fromisoformat(today) if today else None
+    with _rt().db.transaction(system="deadline reminders") as s:
+        counts = notifications.remind(s, day)
+    click.echo(f"已发送截止提醒 {counts['reminders']} 条；重新排队的邮件 {counts['requeued']} 封")
+
+
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("FLASK_DEBUG", "0")
     main()

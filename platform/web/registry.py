@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from jixiao.services.assessment import api as assessment_api
+from jixiao.services.assessment import views as assessment_pages
 from jixiao.services.evidence import api as evidence_api
 from jixiao.services.evidence import views as evidence_pages
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
+from jixiao.services.notifications import api as notifications_api
 from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
 from jixiao.services.projects import views as projects_pages
 from jixiao.services.targets import api as targets_api
+from jixiao.services.targets import views as targets_pages
+from jixiao.services.tasks import api as tasks_api
 
 from . import oauth
 from .api import platform as platform_api
@@ -25,6 +29,8 @@ API_BLUEPRINTS = [
     assessment_api.blp,
     targets_api.blp,
     evidence_api.blp,
+    tasks_api.blp,
+    notifications_api.blp,
 ]
 
 PAGE_BLUEPRINTS = [
@@ -37,5 +43,7 @@ PAGE_BLUEPRINTS = [
     indicators_pages.bp,
     programs_pages.bp,
     projects_pages.bp,
+    assessment_pages.bp,
+    targets_pages.bp,
     evidence_pages.bp,
 ]

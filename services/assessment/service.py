@@ -15,6 +15,7 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Forbidden, StaleVersion, ValidationFailed
 from jixiao.services.evidence.service import missing_purposes
+from jixiao.services.notifications.service import announce
 from jixiao.services.projects.service import close_project, get_project, require_stage, set_stage_status
 
 from .models import CONCLUSIONS, CRITERIA, Assessment
@@ -91,6 +92,7 @@ def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, 
         before=before,
         after={"criteria": assessment.criteria, "summary": assessment.summary},
     )
+    announce(session, actor, "assessment.submitted", project=project, assessment=assessment)
     return assessment
 
 
@@ -119,6 +121,7 @@ def submit(session: Session, actor: Actor, project_id: int) -> Assessment:
         object_id=project.id,
         after={"criteria": assessment.criteria, "summary": assessment.summary},
     )
+    announce(session, actor, "assessment.submitted", project=project, assessment=assessment)
     return assessment
 
 
@@ -154,4 +157,5 @@ def decide(session: Session, actor: Actor, project_id: int, conclusion: str, opi
         object_id=project.id,
         after={"conclusion": conclusion, "opinion": assessment.opinion},
     )
+    announce(session, actor, "assessment.decided", project=project, assessment=assessment)
     return assessment

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -87,3 +88,5 @@ class TargetReview(TenantOwned, Base):
     comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     reviewer: Mapped[str] = mapped_column(String(64))
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A return keeps what it returned (goals and lines), so the resubmission can be shown as a diff.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)

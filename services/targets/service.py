@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVers
 from jixiao.services.evidence.service import missing_purposes
 from jixiao.services.indicators.library import get_template, pickable_indicators
 from jixiao.services.indicators.models import DIRECTIONS, VALUE_TYPES, Indicator
+from jixiao.services.notifications.service import announce
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project, require_stage, set_stage_status
 
@@ -292,14 +294,54 @@ def apply_template(session: Session, actor: Actor, project_id: int, template_id:
     return target_set
 
 
-def _snapshot(target_set: TargetSet) -> dict[str, Any]:
+def _snapshot(target_set: TargetSet, *, with_indicators: bool = False) -> dict[str, Any]:
     return {
         "number": target_set.number,
         "status": target_set.status,
         "overall_goal": target_set.overall_goal,
         "midterm_goal": target_set.midterm_goal,
-        "lines": [_line_values(line) for line in target_set.lines],
+        "lines": [
+            {**_line_values(line), **({"indicator_id": line.indicator_id} if with_indicators else {})}
+            for line in target_set.lines
+        ],
     }
+
+
+def since_return(session: Session, actor: Actor, project_id: int) -> dict[str, Any] | None:
+    """重新提交: what changed in a resubmitted set since the version its reviewer returned (the
+    snapshot kept with the last return), as `diff` shows it; None when it was never returned or is
+    not submitted again."""
+    target_set = current(session, actor, project_id)
+    returns = [r for r in target_set.reviews if r.decision == "return" and r.snapshot is not None]
+    if target_set.status != "submitted" or not returns:
+        return None
+    last = returns[-1]
+    snap = last.snapshot or {}
+    returned = SimpleNamespace(
+        overall_goal=snap.get("overall_goal", ""),
+        midterm_goal=snap.get("midterm_goal", ""),
+        lines=[
+            SimpleNamespace(
+                indicator_id=values.get("indicator_id"),
+                **{f: _from_text(f, values.get(f, "")) for f in LINE_FIELDS},
+            )
+            for values in snap.get("lines", [])
+        ],
+    )
+    return {
+        "returned_by": last.reviewer,
+        "returned_at": last.reviewed_at,
+        "level": last.level,
+        "comments": last.comments,
+        "diff": diff(returned, target_set),  # type: ignore[arg-type]
+    }
+
+
+def _from_text(field: str, text: str) -> Any:
+    """A snapshot's text back to the value `_line_values` renders the same way."""
+    if field == "weight":
+        return Decimal(text) if text else None
+    return text
 
 
 # --- submit and review ------------------------------------------------------------------------
@@ -360,6 +402,7 @@ def submit(session: Session, actor: Actor, project_id: int) -> TargetSet:
     record(
         session, "targets.submit", object_type="project", object_id=project.id, after=_snapshot(target_set)
     )
+    announce(session, actor, "targets.submitted", project=project, target_set=target_set)
     return target_set
 
 
@@ -393,15 +436,15 @@ def review(
         errors.setdefault("comments", []).append("退回须就完整性、相关性、适当性、可行性至少一项写明意见")
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
-    target_set.reviews.append(
-        TargetReview(
-            tenant_id=target_set.tenant_id,
-            level=level,
-            decision=decision,
-            comments={k: str(v or "") for k, v in comments.items()},
-            reviewer=actor.username,
-        )
+    review = TargetReview(
+        tenant_id=target_set.tenant_id,
+        level=level,
+        decision=decision,
+        comments={k: str(v or "") for k, v in comments.items()},
+        reviewer=actor.username,
+        snapshot=_snapshot(target_set, with_indicators=True) if decision == "return" else None,
     )
+    target_set.reviews.append(review)
     if decision == "return":
         target_set.status = "returned"
         target_set.review_level = None
@@ -432,6 +475,7 @@ def review(
             "status": target_set.status,
         },
     )
+    announce(session, actor, "targets.reviewed", project=project, target_set=target_set, review=review)
     return target_set
 
 

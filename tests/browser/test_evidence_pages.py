@@ -262,7 +262,9 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     beside = decider.get_by_test_id("evidence-beside")
     expect(beside).to_contain_text("佐证材料（事前评估）")
     expect(beside.get_by_test_id("evidence-row")).to_have_count(2)
-    expect(beside.get_by_test_id("evidence-row").filter(has_text="立项批复（2026 修订）.pdf")).to_have_count(1)
+    expect(beside.get_by_test_id("evidence-row").filter(has_text="立项批复（2026 修订）.pdf")).to_have_count(
+        1
+    )
     expect(beside.get_by_test_id("required-立项依据")).to_have_attribute("data-present", "yes")
     expect(beside.get_by_test_id("preview")).to_have_count(2)
     expect(beside.get_by_test_id("delete")).to_have_count(0)

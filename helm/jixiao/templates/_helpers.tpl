@@ -96,6 +96,8 @@ JIXIAO_QUEUE: {{ .Values.config.queue | default "jixiao" | quote }}
 JIXIAO_INSTANCE: {{ .Values.config.instanceDir | quote }}
 JIXIAO_TIMEZONE: {{ .Values.config.timezone | default "Asia/Shanghai" | quote }}
 JIXIAO_MAX_UPLOAD_MIB: {{ .Values.config.maxUploadMib | default 1024 | toString | quote }}
+JIXIAO_MAIL_FROM: {{ .Values.config.mailFrom | default "jixiao@localhost" | quote }}
+JIXIAO_BASE_URL: {{ .Values.config.baseUrl | default "" | quote }}
 {{- range $name, $value := .Values.config.extra }}
 {{ $name }}: {{ $value | toString | quote }}
 {{- end }}
@@ -112,6 +114,9 @@ REDIS_URL: {{ required (printf "secrets.redisUrl (REDIS_URL) %s" $msg) .Values.s
 S3_ACCESS_KEY: {{ required (printf "secrets.s3AccessKey (S3_ACCESS_KEY) %s" $msg) .Values.secrets.s3AccessKey | b64enc | quote }}
 S3_SECRET_KEY: {{ required (printf "secrets.s3SecretKey (S3_SECRET_KEY) %s" $msg) .Values.secrets.s3SecretKey | b64enc | quote }}
 SECRET_KEY: {{ required (printf "secrets.secretKey (SECRET_KEY) %s" $msg) .Values.secrets.secretKey | b64enc | quote }}
+{{- with .Values.secrets.smtpUrl }}
+JIXIAO_SMTP_URL: {{ . | b64enc | quote }}
+{{- end }}
 {{- end }}
 
 {{/*

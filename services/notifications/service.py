@@ -1,0 +1,393 @@
+"""Notifications (消息): written in the same transaction as the change that causes them.
+
+The lifecycle services call `announce(session, actor, event, …)` at each state change; this module
+decides who hears of it — whoever now has the item in their 待办 (the same role mapping the work
+queue uses), and the submitter when their submission is approved or returned (with the reasons).
+So `xq.dept` has both the to-do item and the notification the moment `xq.editor`'s submit commits.
+
+Outbound (email): when `JIXIAO_SMTP_URL` is set and the recipient has an address, a `Delivery` row
+is written beside the notification and, after the commit, a job sends it with retries
+(`jobs.deliver`); nothing is sent inside the request, and nothing leaves the machine by default.
+Deliveries whose job never ran (Redis down at commit time) are picked up by `jixiao remind`.
+
+Deadline reminders (`remind`): N days before a stage deadline (*default* 3, the program's
+`reminders.days_before`; a list means several thresholds) and once when it has passed, to whoever
+holds the item. Idempotent: each is written once per user and `dedupe_key`
+(item, deadline, threshold), however often the schedule runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, event, func, select, update
+from sqlalchemy.orm import Session
+
+from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.audit import record
+from jixiao.platform.core.authz import authorize, policy
+from jixiao.platform.core.db import utcnow
+from jixiao.platform.core.errors import NotFound
+from jixiao.platform.core.pagination import Page, paginate
+from jixiao.platform.core.runtime import current_runtime
+from jixiao.services.assessment.models import CONCLUSIONS
+from jixiao.services.projects.models import Project
+from jixiao.services.targets.models import REVIEW_LEVELS
+from jixiao.services.tasks import service as tasks
+from jixiao.tenants.models import User, UserRole
+
+from .models import Delivery, Notification
+
+log = logging.getLogger(__name__)
+
+SYSTEM = Actor(
+    user_id=None,
+    username="system",
+    tenant_id=None,
+    tenant_code=None,
+    tenant_level=None,
+    roles=frozenset(),
+    scopes=frozenset(),
+)
+OUTBOUND_KEY = "jixiao.outbound"
+
+
+# --- who ----------------------------------------------------------------------------------------
+
+
+def holders(session: Session, tenant_id: int, role: str, exclude: str | None = None) -> list[User]:
+    """The active users of a tenant holding a role (the submitter left out)."""
+    stmt = (
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.tenant_id == tenant_id, User.is_active.is_(True), UserRole.role == role)
+        .order_by(User.id)
+    )
+    if exclude:
+        stmt = stmt.where(User.username != exclude)
+    return list(session.execute(stmt).scalars().unique())
+
+
+def _by_username(session: Session, tenant_id: int, username: str | None) -> list[User]:
+    if not username:
+        return []
+    return list(
+        session.execute(
+            select(User).where(
+                User.username == username, User.tenant_id == tenant_id, User.is_active.is_(True)
+            )
+        ).scalars()
+    )
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def notify(
+    session: Session,
+    users: Iterable[User],
+    *,
+    tenant_id: int | None,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    project_id: int | None = None,
+    stage: str | None = None,
+    dedupe_key: str | None = None,
+) -> list[Notification]:
+    """One notification per user (each user once); with a `dedupe_key`, a user who already has that
+    key gets nothing new. Email deliveries are queued for after the commit."""
+    created = []
+    seen: set[int] = set()
+    smtp = bool(current_runtime().settings.smtp_url)
+    for user in users:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        note = Notification(
+            user_id=user.id,
+            tenant_id=tenant_id,
+            kind=kind,
+            title=title[:200],
+            body=body,
+            link=link,
+            project_id=project_id,
+            stage=stage,
+            dedupe_key=dedupe_key,
+        )
+        # (the unique constraint on user and key stops a concurrent run; the CronJob forbids one)
+        if dedupe_key is not None and _has(session, user.id, dedupe_key):
+            continue
+        session.add(note)
+        created.append(note)
+        if smtp and user.email:
+            session.flush()
+            delivery = Delivery(
+                notification_id=note.id,
+                user_id=user.id,
+                tenant_id=tenant_id,
+                channel="email",
+                address=user.email,
+            )
+            session.add(delivery)
+            session.info.setdefault(OUTBOUND_KEY, []).append(delivery)
+            _enqueue_after_commit(session)
+    session.flush()
+    return created
+
+
+def _has(session: Session, user_id: int, dedupe_key: str) -> bool:
+    found = session.execute(
+        select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.dedupe_key == dedupe_key)
+        .execution_options(all_tenants=True)  # the writer may not read another's notifications
+    ).first()
+    return found is not None
+
+
+def _enqueue_after_commit(session: Session) -> None:
+    if event.contains(session, "after_commit", _send_outbound):
+        return
+    event.listen(session, "after_commit", _send_outbound)
+    event.listen(session, "after_soft_rollback", _forget_outbound)
+
+
+def _forget_outbound(session: Session, _previous: Any) -> None:
+    session.info.pop(OUTBOUND_KEY, None)
+
+
+def _send_outbound(session: Session) -> None:
+    pending: list[Delivery] = session.info.pop(OUTBOUND_KEY, [])
+    if not pending:
+        return
+    from . import jobs  # the job module imports this one
+
+    rt = current_runtime()
+    for delivery in pending:
+        try:
+            rt.jobs.enqueue(jobs.deliver, SYSTEM, delivery.id, description=f"发送通知邮件 #{delivery.id}")
+        except Exception:  # Redis unreachable: `jixiao remind` sends what stayed pending
+            log.warning("could not queue notification delivery %s", delivery.id, exc_info=True)
+
+
+# --- the lifecycle's events ---------------------------------------------------------------------
+
+
+def _task_of(session: Session, project: Project, kind: str, stage: str) -> tasks.Task | None:
+    scope = tasks.Scope(tenant_id=project.tenant_id, everyone=True)
+    found = [t for t in tasks.KINDS[kind](session, scope, tasks.local_today()) if t.project_id == project.id]
+    found = [t for t in found if t.stage == stage]
+    return found[0] if found else None
+
+
+def _to_holders(
+    session: Session, project: Project, kind: str, stage: str, exclude: str | None = None
+) -> None:
+    """Notify everyone who now has this item in their 待办."""
+    task = _task_of(session, project, kind, stage)
+    if task is None:
+        return
+    notify(
+        session,
+        holders(session, project.tenant_id, task.role, exclude=exclude or task.submitted_by),
+        tenant_id=project.tenant_id,
+        kind="task",
+        title=f"待办：{project.name} · {task.title}",
+        body=task.detail,
+        link=task.link,
+        project_id=project.id,
+        stage=stage,
+    )
+
+
+def announce(session: Session, actor: Actor, name: str, *, project: Project, **data: Any) -> None:
+    """A lifecycle event happened in this transaction: tell whoever it concerns."""
+    if name == "assessment.submitted":
+        _to_holders(session, project, "decide", "assessment", exclude=actor.username)
+    elif name == "assessment.decided":
+        assessment = data["assessment"]
+        conclusion = CONCLUSIONS.get(assessment.conclusion or "", "")
+        notify(
+            session,
+            _by_username(session, project.tenant_id, assessment.submitted_by),
+            tenant_id=project.tenant_id,
+            kind="decided" if assessment.conclusion != "reject" else "returned",
+            title=f"{project.name} · 事前评估结论：{conclusion}",
+            body=assessment.opinion or "",
+            link=f"/projects/{project.id}/assessment",
+            project_id=project.id,
+            stage="assessment",
+        )
+        if assessment.conclusion != "reject":
+            _to_holders(session, project, "fill", "targets")
+    elif name == "targets.submitted":
+        _to_holders(session, project, "review", "targets", exclude=actor.username)
+    elif name == "targets.reviewed":
+        target_set, review = data["target_set"], data["review"]
+        level = REVIEW_LEVELS[review.level]
+        if review.decision == "return":
+            reasons = tasks.return_reasons(review)
+            # every editor now has it in 待办; the submitter first among them
+            editors = _by_username(session, project.tenant_id, target_set.submitted_by) + holders(
+                session, project.tenant_id, tasks.ROLE_OF["revise"]
+            )
+            notify(
+                session,
+                editors,
+                tenant_id=project.tenant_id,
+                kind="returned",
+                title=f"{project.name} · 绩效目标被{level}退回",
+                body=f"退回原因：{reasons}" if reasons else "",
+                link=f"/projects/{project.id}/targets",
+                project_id=project.id,
+                stage="targets",
+            )
+            return
+        final = target_set.status == "approved"
+        notify(
+            session,
+            _by_username(session, project.tenant_id, target_set.submitted_by),
+            tenant_id=project.tenant_id,
+            kind="approved",
+            title=f"{project.name} · 绩效目标{level}通过" + ("，已冻结" if final else "，已转下一环节"),
+            body=tasks.return_reasons(review),
+            link=f"/projects/{project.id}/targets",
+            project_id=project.id,
+            stage="targets",
+        )
+        if not final:
+            _to_holders(session, project, "review", "targets", exclude=actor.username)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@policy("notifications.read", scope="profile")
+def _may_read(actor: Actor) -> None:
+    """Everyone reads their own notifications (the walls show no one else's)."""
+
+
+@policy("notifications.write", scope="notifications:write")
+def _may_write(actor: Actor) -> None:
+    """Everyone marks their own notifications read."""
+
+
+def list_notifications(
+    session: Session, actor: Actor, *, unread: bool | None = None, page: int = 1, page_size: int = 50
+) -> Page[Notification]:
+    """The user's notifications, unread first, newest first."""
+    authorize(actor, "notifications.read")
+    stmt = select(Notification).where(Notification.user_id == actor.user_id)
+    if unread is True:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread is False:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    stmt = stmt.order_by(Notification.read_at.is_not(None), Notification.id.desc())
+    return paginate(session, stmt, page, page_size)
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    if actor.user_id is None:
+        return 0
+    return int(
+        session.execute(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == actor.user_id, Notification.read_at.is_(None)
+            )
+        ).scalar_one()
+    )
+
+
+def mark_read(session: Session, actor: Actor, notification_id: int) -> Notification:
+    authorize(actor, "notifications.write")
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != actor.user_id:
+        raise NotFound("消息不存在")
+    if note.read_at is None:
+        note.read_at = utcnow()
+        session.flush()
+        record(session, "notification.read", object_type="notification", object_id=note.id)
+    return note
+
+
+def mark_all_read(session: Session, actor: Actor) -> int:
+    authorize(actor, "notifications.write")
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    count = cast(CursorResult[Any], result).rowcount
+    if count:
+        record(
+            session,
+            "notification.read_all",
+            object_type="user",
+            object_id=actor.user_id,
+            after={"count": count},
+        )
+    return int(count or 0)
+
+
+# --- reminders (a system session: every tenant) ------------------------------------------------
+
+
+def thresholds(project: Project) -> list[int]:
+    raw = (project.program.effective_settings.get("reminders") or {}).get("days_before", 3)
+    values = raw if isinstance(raw, list) else [raw]
+    return sorted({int(v) for v in values if int(v) >= 0}, reverse=True)
+
+
+def remind(session: Session, today: date | None = None) -> dict[str, int]:
+    """Deadline reminders for every open item: one per user, item, deadline and threshold.
+    Also queues the email deliveries that stayed pending (their job never ran)."""
+    day = today or tasks.local_today()
+    written = 0
+    projects: dict[int, Project] = {}
+    for task in tasks.all_tasks(session, day):
+        if task.deadline is None:
+            continue
+        project = projects.get(task.project_id) or session.get(Project, task.project_id)
+        assert project is not None
+        projects[project.id] = project
+        left = (task.deadline - day).days
+        if left < 0:
+            threshold, title = (
+                "overdue",
+                f"已逾期：{task.project_name} · {task.title}（截止 {task.deadline}）",
+            )
+        else:
+            due = [d for d in thresholds(project) if left <= d]
+            if not due:
+                continue
+            threshold = f"d{min(due)}"
+            title = f"截止提醒：{task.project_name} · {task.title}（{task.deadline} 截止，剩余 {left} 天）"
+        written += len(
+            notify(
+                session,
+                holders(session, task.tenant_id, task.role, exclude=task.submitted_by),
+                tenant_id=task.tenant_id,
+                kind="reminder",
+                title=title,
+                body=task.detail,
+                link=task.link,
+                project_id=task.project_id,
+                stage=task.stage,
+                dedupe_key=f"remind:{task.key}:{task.deadline}:{threshold}",
+            )
+        )
+    stale = list(
+        session.execute(
+            select(Delivery).where(
+                Delivery.status == "pending", Delivery.created_at < utcnow() - timedelta(minutes=10)
+            )
+        ).scalars()
+    )
+    session.info.setdefault(OUTBOUND_KEY, []).extend(stale)
+    if stale:
+        _enqueue_after_commit(session)
+    return {"reminders": written, "requeued": len(stale)}

@@ -1,0 +1,446 @@
+"""The work queue (待办 / 已办): what awaits a user, derived from the state of the stages.
+
+Nothing here is a hand-kept copy that could drift: every to-do item is the answer of one query
+per kind over the stage tables (assessments, target sets, project stages), run in the user's
+walled session and narrowed to the user's own tenant (an upper level reads a county's projects
+but never acts on them), to the roles that act on that kind, and never to one's own submission.
+The same kinds, run through a system session without a user, give the deadline reminders
+(`jixiao.services.notifications.service.remind`) every item with the role that holds it.
+
+Kinds (API codes; the pages show the Chinese):
+- `fill`    待填报 — a stage open as a draft (the assessment, the first targets, a target adjustment);
+- `revise`  退回修改 — a submission returned with the reviewer's reasons;
+- `review`  待审核 — targets awaiting 初审 (department reviewer) or 复核 (bureau admin);
+- `decide`  待决策 — a submitted ex-ante assessment awaiting finance's conclusion.
+Later stages add their kinds to `KINDS` (correction requests, rectification items, reports to
+accept, grants about to expire): one function each, same shape.
+
+已办 comes from the audit trail: the events the user caused that acted on a project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.audit import AuditEvent
+from jixiao.platform.core.authz import authorize, policy
+from jixiao.platform.core.errors import ValidationFailed
+from jixiao.platform.core.pagination import MAX_PAGE_SIZE, Page
+from jixiao.platform.core.runtime import current_runtime
+from jixiao.services.assessment.models import CONCLUSIONS, Assessment
+from jixiao.services.programs.models import STAGE_NAMES
+from jixiao.services.projects.models import Project, ProjectStage
+from jixiao.services.projects.service import stage_deadline
+from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, TargetReview, TargetSet
+
+KIND_NAMES = {"fill": "待填报", "revise": "退回修改", "review": "待审核", "decide": "待决策"}
+# Who acts on each kind (and, for a review, on each level of the chain).
+ROLE_OF = {"fill": "project_editor", "revise": "project_editor", "decide": "bureau_admin"}
+ROLE_OF_LEVEL = {"first": "dept_reviewer", "finance": "bureau_admin", "joint": "evaluator"}
+SCOPE_OF = {
+    "fill": "projects:write",
+    "revise": "projects:write",
+    "review": "reviews:write",
+    "decide": "reviews:write",
+}
+
+# 已办: the audited actions that act on a project's lifecycle, and how each reads.
+DONE_ACTIONS = {
+    "assessment.submit": "提交事前评估",
+    "assessment.decide": "作出事前评估结论",
+    "targets.submit": "提交绩效目标",
+    "targets.review": "审核绩效目标",
+    "targets.adjust": "发起目标调整",
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str
+    project_id: int
+    project_name: str
+    tenant_id: int
+    tenant_code: str
+    tenant_name: str
+    stage: str
+    role: str  # the role that acts on it
+    since: datetime | None
+    deadline: date | None
+    overdue: bool
+    level: str | None = None  # review level (初审/复核/联审)
+    number: int | None = None  # the target set's version
+    submitted_by: str | None = None  # never shown to this user as a to-do
+    detail: str = ""  # a return's reasons, an assessment's summary …
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
+
+    @property
+    def stage_name(self) -> str:
+        return STAGE_NAMES[self.stage]
+
+    @property
+    def title(self) -> str:
+        what = {
+            ("fill", "assessment"): "填报事前评估",
+            ("fill", "targets"): "填报绩效目标"
+            if (self.number or 1) == 1
+            else f"填报目标调整（第 {self.number} 版）",
+            ("revise", "targets"): "修改退回的绩效目标",
+            ("decide", "assessment"): "对事前评估作出结论",
+        }.get((self.kind, self.stage))
+        if self.kind == "review":
+            what = f"{REVIEW_LEVELS.get(self.level or '', '审核')}绩效目标"
+        return what or f"{self.kind_name} · {self.stage_name}"
+
+    @property
+    def link(self) -> str:
+        """The page where the action is taken."""
+        if self.stage == "assessment":
+            return f"/projects/{self.project_id}/assessment"
+        if self.kind == "review":
+            return f"/projects/{self.project_id}/targets/review"
+        return f"/projects/{self.project_id}/targets"
+
+    @property
+    def key(self) -> str:
+        """Identifies the item across runs (reminders are idempotent per key and threshold)."""
+        return f"{self.kind}:{self.project_id}:{self.stage}:{self.level or ''}:{self.number or ''}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose queue: one tenant, one user (own submissions left out), the roles held — or, for the
+    reminder job, everyone (`tenant_id=None`)."""
+
+    tenant_id: int | None = None
+    username: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    everyone: bool = False
+
+    def acts_as(self, role: str, kind: str) -> bool:
+        """Holds the role, and the token may act on the kind (a read-only token has no to-dos)."""
+        return self.everyone or (role in self.roles and SCOPE_OF[kind] in self.scopes)
+
+
+def local_today() -> date:
+    return datetime.now(ZoneInfo(current_runtime().settings.timezone)).date()
+
+
+def _base(scope: Scope, *entities: Any) -> Select[Any]:
+    stmt = select(*entities).where(Project.status == "active")
+    if scope.tenant_id is not None:
+        stmt = stmt.where(Project.tenant_id == scope.tenant_id)
+    return stmt
+
+
+def _task(
+    kind: str, project: Project, stage: str, role: str, since: datetime | None, today: date, **kw: Any
+) -> Task:
+    deadline = stage_deadline(project, stage)
+    return Task(
+        kind=kind,
+        project_id=project.id,
+        project_name=project.name,
+        tenant_id=project.tenant_id,
+        tenant_code=project.owner.code,
+        tenant_name=project.owner.name,
+        stage=stage,
+        role=role,
+        since=since,
+        deadline=deadline,
+        overdue=deadline is not None and today > deadline,
+        **kw,
+    )
+
+
+def _open_target_sets(session: Session, scope: Scope) -> list[tuple[Project, TargetSet, bool]]:
+    """Target sets the editors hold (draft or returned), each with whether a return is what
+    they answer (a returned set stays "revise" while it is edited, until it is submitted again)."""
+    rows = session.execute(
+        _base(scope, Project, TargetSet)
+        .join(TargetSet, TargetSet.project_id == Project.id)
+        .where(TargetSet.status.in_(("draft", "returned")))
+    ).all()
+    return [(p, ts, bool(ts.reviews) and ts.reviews[-1].decision == "return") for p, ts in rows]
+
+
+def _fill(session: Session, scope: Scope, today: date) -> list[Task]:
+    """Stages open as drafts: the assessment, the first targets (started or not), an adjustment."""
+    if not scope.acts_as(ROLE_OF["fill"], "fill"):
+        return []
+    started = select(TargetSet.id).where(TargetSet.project_id == Project.id).exists()
+    rows = session.execute(
+        _base(scope, Project, ProjectStage)
+        .join(ProjectStage, ProjectStage.project_id == Project.id)
+        .where(ProjectStage.status == "draft")
+        .where((ProjectStage.stage == "assessment") | ((ProjectStage.stage == "targets") & ~started))
+    ).all()
+    tasks = [_task("fill", p, row.stage, ROLE_OF["fill"], row.opened_at, today) for p, row in rows]
+    tasks += [
+        _task("fill", p, "targets", ROLE_OF["fill"], ts.created_at, today, number=ts.number)
+        for p, ts, returned in _open_target_sets(session, scope)
+        if not returned
+    ]
+    return tasks
+
+
+def _revise(session: Session, scope: Scope, today: date) -> list[Task]:
+    """Target sets returned by a reviewer (also while being edited), with the return's reasons."""
+    if not scope.acts_as(ROLE_OF["revise"], "revise"):
+        return []
+    tasks = []
+    for project, ts, returned in _open_target_sets(session, scope):
+        if not returned:
+            continue
+        last = ts.reviews[-1]
+        tasks.append(
+            _task(
+                "revise",
+                project,
+                "targets",
+                ROLE_OF["revise"],
+                last.reviewed_at,
+                today,
+                level=last.level,
+                number=ts.number,
+                detail=return_reasons(last),
+            )
+        )
+    return tasks
+
+
+def _review(session: Session, scope: Scope, today: date) -> list[Task]:
+    """Target submissions awaiting a level of the chain the user reviews at (not one's own)."""
+    levels = [lv for lv, role in ROLE_OF_LEVEL.items() if scope.acts_as(role, "review")]
+    if not levels:
+        return []
+    stmt = (
+        _base(scope, Project, TargetSet)
+        .join(TargetSet, TargetSet.project_id == Project.id)
+        .where(TargetSet.status == "submitted", TargetSet.review_level.in_(levels))
+    )
+    if scope.username:
+        stmt = stmt.where(func.coalesce(TargetSet.submitted_by, "") != scope.username)
+    tasks = []
+    for project, ts in session.execute(stmt).all():
+        last = ts.reviews[-1] if ts.reviews else None
+        since = ts.submitted_at
+        if last is not None and ts.submitted_at and last.reviewed_at >= ts.submitted_at:
+            since = last.reviewed_at  # the previous level passed it on
+        tasks.append(
+            _task(
+                "review",
+                project,
+                "targets",
+                ROLE_OF_LEVEL[ts.review_level or "first"],
+                since,
+                today,
+                level=ts.review_level,
+                number=ts.number,
+                submitted_by=ts.submitted_by,
+                detail=f"{ts.submitted_by or ''} 提交" + ("（退回后重新提交）" if resubmitted(ts) else ""),
+            )
+        )
+    return tasks
+
+
+def _decide(session: Session, scope: Scope, today: date) -> list[Task]:
+    """Submitted ex-ante assessments awaiting finance's conclusion (not by the submitter)."""
+    if not scope.acts_as(ROLE_OF["decide"], "decide"):
+        return []
+    stmt = (
+        _base(scope, Project, Assessment)
+        .join(Assessment, Assessment.project_id == Project.id)
+        .where(Assessment.status == "submitted")
+    )
+    if scope.username:
+        stmt = stmt.where(func.coalesce(Assessment.submitted_by, "") != scope.username)
+    return [
+        _task(
+            "decide",
+            project,
+            "assessment",
+            ROLE_OF["decide"],
+            a.submitted_at,
+            today,
+            submitted_by=a.submitted_by,
+            detail=f"{a.submitted_by or ''} 提交",
+        )
+        for project, a in session.execute(stmt).all()
+    ]
+
+
+KINDS: dict[str, Callable[[Session, Scope, date], list[Task]]] = {
+    "fill": _fill,
+    "revise": _revise,
+    "review": _review,
+    "decide": _decide,
+}
+
+
+def return_reasons(review: TargetReview) -> str:
+    """A return's comments as one line: 完整性：… ；可行性：…"""
+    return "；".join(f"{COMMENT_KEYS.get(k, k)}：{v}" for k, v in (review.comments or {}).items() if v)
+
+
+def resubmitted(ts: TargetSet) -> bool:
+    """Submitted again after a return (the reviewer then sees what changed)."""
+    return ts.status == "submitted" and any(r.decision == "return" for r in ts.reviews)
+
+
+def _sort(tasks: Iterable[Task]) -> list[Task]:
+    far = date.max
+    return sorted(
+        tasks,
+        key=lambda t: (
+            not t.overdue,
+            t.deadline or far,
+            t.since or datetime.max.replace(tzinfo=None),
+            t.project_id,
+        ),
+    )
+
+
+# --- the user's queue --------------------------------------------------------------------------
+
+
+@policy("tasks.read", scope="profile")
+def _may_read_tasks(actor: Actor) -> None:
+    """Everyone reads their own queue; which items appear depends on roles and token scopes."""
+
+
+def tasks_for(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    stage: str | None = None,
+    overdue: bool | None = None,
+    today: date | None = None,
+) -> list[Task]:
+    """The user's 待办, overdue first, then by deadline and age. Filters: kind, stage, overdue."""
+    authorize(actor, "tasks.read")
+    problems: dict[str, list[str]] = {}
+    if kind is not None and kind not in KINDS:
+        problems["kind"] = [f"待办类型须为：{'、'.join(f'{k}（{v}）' for k, v in KIND_NAMES.items())}"]
+    if stage is not None and stage not in STAGE_NAMES:
+        problems["stage"] = [f"阶段须为：{'、'.join(STAGE_NAMES)}"]
+    if problems:
+        raise ValidationFailed(next(iter(problems.values()))[0], errors=problems)
+    if actor.tenant_id is None:
+        return []  # evaluators: their kinds arrive with the grants
+    scope = Scope(tenant_id=actor.tenant_id, username=actor.username, roles=actor.roles, scopes=actor.scopes)
+    day = today or local_today()
+    found: list[Task] = []
+    for code, query in KINDS.items():
+        if kind is None or code == kind:
+            found += query(session, scope, day)
+    if stage is not None:
+        found = [t for t in found if t.stage == stage]
+    if overdue is not None:
+        found = [t for t in found if t.overdue is overdue]
+    return _sort(found)
+
+
+def all_tasks(session: Session, today: date | None = None) -> list[Task]:
+    """Every open item of every tenant with the role that acts on it (the reminder job; a system
+    session)."""
+    day = today or local_today()
+    scope = Scope(everyone=True)
+    found: list[Task] = []
+    for query in KINDS.values():
+        found += query(session, scope, day)
+    return _sort(found)
+
+
+# --- 已办 -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Done:
+    action: str
+    action_name: str
+    at: datetime
+    project_id: int | None
+    project_name: str
+    tenant_code: str
+    stage: str
+    summary: str
+
+    @property
+    def link(self) -> str:
+        if self.project_id is None:
+            return ""
+        if self.stage == "assessment":
+            return f"/projects/{self.project_id}/assessment"
+        if self.action == "targets.review":
+            return f"/projects/{self.project_id}/targets/review"
+        return f"/projects/{self.project_id}/targets/versions"
+
+
+def _summary(event: AuditEvent) -> str:
+    after = event.after if isinstance(event.after, dict) else {}
+    if event.action == "targets.review":
+        level = REVIEW_LEVELS.get(str(after.get("level")), "")
+        verdict = "通过" if after.get("decision") == "approve" else "退回"
+        return f"第 {after.get('number')} 版 · {level}{verdict}"
+    if event.action == "assessment.decide":
+        return f"结论：{CONCLUSIONS.get(str(after.get('conclusion')), '')}"
+    if event.action == "targets.submit":
+        return f"第 {after.get('number')} 版"
+    if event.action == "targets.adjust":
+        return f"第 {after.get('number')} 版 · {after.get('reason', '')}"
+    return ""
+
+
+def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 50) -> Page[Done]:
+    """The user's 已办: the lifecycle actions they took, newest first, from the audit trail."""
+    authorize(actor, "tasks.read")
+    page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
+    if actor.user_id is None:
+        return Page([], 0, page, page_size)
+    stmt = select(AuditEvent).where(
+        AuditEvent.user_id == actor.user_id,
+        AuditEvent.action.in_(tuple(DONE_ACTIONS)),
+        AuditEvent.object_type == "project",
+    )
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    events = list(
+        session.execute(
+            stmt.order_by(AuditEvent.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        ).scalars()
+    )
+    ids = {int(e.object_id) for e in events if e.object_id and e.object_id.isdigit()}
+    projects = (
+        {p.id: p for p in session.execute(select(Project).where(Project.id.in_(ids))).scalars()}
+        if ids
+        else {}
+    )
+    items = []
+    for e in events:
+        pid = int(e.object_id) if e.object_id and e.object_id.isdigit() else None
+        project = projects.get(pid) if pid is not None else None
+        items.append(
+            Done(
+                action=e.action,
+                action_name=DONE_ACTIONS[e.action],
+                at=e.at,
+                project_id=pid,
+                project_name=project.name if project else "",
+                tenant_code=project.owner.code if project else "",
+                stage=e.action.split(".")[0],
+                summary=_summary(e),
+            )
+        )
+    return Page(items, total, page, page_size)
