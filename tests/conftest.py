@@ -25,6 +25,7 @@ from tests.support.services import (
     RealServices,
     require_real_services,
 )
+from tests.support.smtp import SmtpServer
 
 pytest_plugins = ["tests.support.seaweed", "tests.support.browser"]
 
@@ -58,7 +59,16 @@ def real_services(
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory, real_services: RealServices | None) -> Settings:
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server the app's outbound channel sends to (users without an address get none)."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def settings(
+    tmp_path_factory: pytest.TempPathFactory, real_services: RealServices | None, smtp: SmtpServer
+) -> Settings:
     instance = tmp_path_factory.mktemp("instance")
     if real_services is None:
         return Settings.from_env(
@@ -68,10 +78,14 @@ def settings(tmp_path_factory: pytest.TempPathFactory, real_services: RealServic
             s3_endpoint="",
             secret_key="test-" + secrets.token_hex(16),
             queue_name="jixiao-test",
+            smtp_url=smtp.url,
+            mail_from="jixiao@czt.nx.test",
         )
     return Settings.from_env(
         instance_dir=instance,
         secret_key="test-" + secrets.token_hex(16),
+        smtp_url=smtp.url,
+        mail_from="jixiao@czt.nx.test",
         **real_services.settings_overrides(),
     )
 

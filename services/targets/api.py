@@ -20,6 +20,7 @@ from . import excel, rules, service
 from .schemas import (
     AdjustmentSchema,
     ApplyTemplateSchema,
+    ResubmissionSchema,
     ReviewSchema,
     RuleSchema,
     TargetSetSchema,
@@ -138,6 +139,16 @@ class Versions(MethodView):
     def get(self, project_id: int) -> Any:
         """Every version, newest first, with the diff against the previous one."""
         return service.versions(db(), actor(), project_id)
+
+
+@blp.route("/projects/<int:project_id>/targets/resubmission")
+class Resubmission(MethodView):
+    @blp.response(200, ResubmissionSchema)
+    def get(self, project_id: int) -> Any:
+        """What changed in a resubmitted set since the version the reviewer returned (the reviewer's
+        view of a 重新提交); `resubmitted: false` when the current submission follows no return."""
+        found = service.since_return(db(), actor(), project_id)
+        return {"resubmitted": found is not None, **(found or {})}
 
 
 @blp.route("/projects/<int:project_id>/targets/export")

@@ -79,6 +79,18 @@ class TargetVersionSchema(Schema):
     )
 
 
+class ResubmissionSchema(Schema):
+    resubmitted = fields.Bool(metadata={"description": "true when the current submission follows a return"})
+    returned_by = fields.Str(allow_none=True)
+    returned_at = fields.DateTime(allow_none=True)
+    level = fields.Str(allow_none=True, metadata={"enum": ["first", "finance", "joint"]})
+    comments = fields.Dict(keys=fields.Str(), values=fields.Str(), allow_none=True)
+    diff = fields.Dict(
+        allow_none=True,
+        metadata={"description": "与退回时的版本相比：goals、added、removed、changed"},
+    )
+
+
 class ApplyTemplateSchema(Schema):
     template_id = fields.Int(required=True)
 

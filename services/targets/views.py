@@ -27,101 +27,23 @@ from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.programs.views import province_today
 from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
-from jixiao.services.projects.views import FIELD_LABELS, GOAL_LABELS, may_review, render_project_page
+from jixiao.services.projects.views import may_review, render_project_page
 
 from . import rules as target_rules
 from . import service
+from .forms import (
+    diff_view,
+    grouped,
+    is_number,
+    line_dicts,
+    line_messages,
+    posted_targets,
+    service_lines,
+    weight_text,
+)
 from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, REVIEW_LEVELS, TargetSet
 
 bp = Blueprint("targets_pages", __name__, url_prefix="/projects", template_folder="templates")
-
-LINE_FIELDS = (
-    "indicator_id",
-    "level2",
-    "name",
-    "value_type",
-    "direction",
-    "target_value",
-    "unit",
-    "weight",
-    "value_basis",
-    "note",
-)
-
-
-def _weight_text(weight: Any) -> str:
-    if weight is None or weight == "":
-        return ""
-    value = Decimal(str(weight))
-    return f"{value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize():f}"
-
-
-def _line_dicts(target_set: TargetSet | None) -> list[dict[str, str]]:
-    if target_set is None:
-        return []
-    return [
-        {
-            "indicator_id": str(line.indicator_id or ""),
-            "level2": line.level2,
-            "name": line.name,
-            "value_type": line.value_type,
-            "direction": line.direction,
-            "target_value": line.target_value or "",
-            "unit": line.unit or "",
-            "weight": _weight_text(line.weight),
-            "value_basis": line.value_basis or "",
-            "note": line.note or "",
-        }
-        for line in target_set.lines
-    ]
-
-
-def _posted_targets() -> tuple[dict[str, str], list[dict[str, str]]]:
-    """Goals and the lines as typed (rows left entirely empty are dropped)."""
-    f = request.form
-    columns = {field: f.getlist(f"line_{field}") for field in LINE_FIELDS}
-    count = max((len(v) for v in columns.values()), default=0)
-    lines = []
-    for n in range(count):
-        line = {
-            field: (columns[field][n].strip() if n < len(columns[field]) else "") for field in LINE_FIELDS
-        }
-        if any(line[k] for k in ("indicator_id", "name", "target_value", "weight", "unit", "note")):
-            lines.append(line)
-    goals = {
-        "overall_goal": f.get("overall_goal", "").strip(),
-        "midterm_goal": f.get("midterm_goal", "").strip(),
-    }
-    return goals, lines
-
-
-def _service_lines(lines: list[dict[str, str]]) -> list[dict[str, Any]]:
-    result = []
-    for line in lines:
-        item: dict[str, Any] = {k: v for k, v in line.items() if k != "indicator_id"}
-        item["indicator_id"] = int(line["indicator_id"]) if line["indicator_id"].isdigit() else None
-        item["weight"] = line["weight"] or None
-        result.append(item)
-    return result
-
-
-def _messages(
-    violations: list[target_rules.Violation], errors: dict[str, Any] | None = None
-) -> tuple[list[str], dict[int, list[str]], list[dict[str, Any]]]:
-    """Top messages, messages by 1-based line, and the violations as shown at the top."""
-    top: list[str] = []
-    by_line: dict[int, list[str]] = {}
-    for key, problems in (errors or {}).items():
-        texts = [problems] if isinstance(problems, str) else [str(p) for p in problems]
-        parts = key.split(".")
-        if len(parts) >= 2 and parts[0] == "indicators" and parts[1].isdigit():
-            by_line.setdefault(int(parts[1]), []).extend(texts)
-        top.extend(texts)
-    for v in violations:
-        if v.line is not None:
-            by_line.setdefault(v.line, []).append(f"{v.message}（{v.rule}）")
-    shown = [v.as_dict() for v in violations]
-    return top, by_line, shown
 
 
 def _library_rows(ids: list[int]) -> dict[int, Any]:
@@ -147,8 +69,8 @@ def _targets_context(
     problem: str | None = None,
 ) -> dict[str, Any]:
     who = actor()
-    lines = lines if lines is not None else _line_dicts(target_set)
-    top, by_line, shown = _messages(violations or [], errors)
+    lines = lines if lines is not None else line_dicts(target_set)
+    top, by_line, shown = line_messages(violations or [], errors)
     editable = (
         project.status == "active"
         and project.stage_row("targets").status != "locked"
@@ -189,18 +111,10 @@ def _targets_context(
         "adjustment_reasons": ADJUSTMENT_REASONS,
         "problem": problem,
         "weights_total": sum(
-            (Decimal(line["weight"]) for line in lines if _is_number(line["weight"])), Decimal(0)
+            (Decimal(line["weight"]) for line in lines if is_number(line["weight"])), Decimal(0)
         ),
         "weights_expected": Decimal(str(project.program.effective_settings.get("target_weights_total", 100))),
     }
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-        return bool(text)
-    except ArithmeticError:
-        return False
 
 
 def _targets_page(project: Project, target_set: TargetSet, status: int = 200, **kw: Any) -> Any:
@@ -232,7 +146,7 @@ def targets(project_id: int) -> Any:
 
 
 def _save(project_id: int, goals: dict[str, str], lines: list[dict[str, str]]) -> TargetSet:
-    data = {**goals, "indicators": _service_lines(lines)}
+    data = {**goals, "indicators": service_lines(lines)}
     return service.save_draft(db(), actor(), project_id, data)
 
 
@@ -243,7 +157,7 @@ def targets_check(project_id: int) -> Any:
     who = actor()
     s = db()
     project = project_service.get_project(s, who, project_id)
-    goals, lines = _posted_targets()
+    goals, lines = posted_targets()
     errors: dict[str, Any] | None = None
     problem: str | None = None
     violations: list[target_rules.Violation] = []
@@ -288,7 +202,7 @@ def targets_save(project_id: int) -> Any:
     s = db()
     project = project_service.get_project(s, who, project_id)
     action = request.form.get("action", "save")
-    goals, lines = _posted_targets()
+    goals, lines = posted_targets()
     try:
         _save(project_id, goals, lines)
         s.commit()
@@ -391,7 +305,7 @@ def _review_page(
         "review",
         status=status,
         target_set=target_set,
-        lines=_line_dicts(target_set),
+        lines=line_dicts(target_set),
         library=_library_rows([line.indicator_id for line in target_set.lines if line.indicator_id]),
         reviews=_previous_reviews(project),
         may_review=may_review(project, target_set),
@@ -400,7 +314,16 @@ def _review_page(
         problem=problem,
         multi_year=project.end_year > project.start_year,
         level1_of=LEVEL1_OF,
+        resubmission=_resubmission(project),
     )
+
+
+def _resubmission(project: Project) -> dict[str, Any] | None:
+    """A resubmission after a return: what changed since the version the reviewer returned."""
+    found = service.since_return(db(), actor(), project.id)
+    if found is None:
+        return None
+    return {**found, "diff": diff_view(found["diff"])}
 
 
 @bp.get("/<int:project_id>/targets/review")
@@ -445,39 +368,6 @@ def review_post(project_id: int) -> Any:
 # --- versions and the printable form -----------------------------------------------------------
 
 
-def _diff_view(diff: dict[str, Any] | None) -> dict[str, Any] | None:
-    if diff is None:
-        return None
-
-    def shown(field: str, value: str) -> str:
-        if field == "direction":
-            return DIRECTION_LABELS.get(value, value)
-        if field == "value_type":
-            return VALUE_TYPE_LABELS.get(value, value)
-        if field == "weight" and value:
-            return _weight_text(value)
-        return value
-
-    return {
-        "goals": [
-            {"label": GOAL_LABELS[k], "old": old, "new": new}
-            for k, (old, new) in diff.get("goals", {}).items()
-        ],
-        "added": diff.get("added", []),
-        "removed": diff.get("removed", []),
-        "changed": [
-            {
-                "name": c["name"],
-                "fields": [
-                    {"label": FIELD_LABELS.get(f, f), "old": shown(f, old), "new": shown(f, new)}
-                    for f, (old, new) in c["fields"].items()
-                ],
-            }
-            for c in diff.get("changed", [])
-        ],
-    }
-
-
 @bp.get("/<int:project_id>/targets/versions")
 @login_required
 def versions(project_id: int) -> Any:
@@ -485,28 +375,9 @@ def versions(project_id: int) -> Any:
     project = project_service.get_project(s, actor(), project_id)
     _require_targets_open(project)
     entries = [
-        {"set": e["set"], "diff": _diff_view(e["diff"])} for e in service.versions(s, actor(), project_id)
+        {"set": e["set"], "diff": diff_view(e["diff"])} for e in service.versions(s, actor(), project_id)
     ]
     return render_project_page("targets/versions.html", project, "versions", entries=entries)
-
-
-def _grouped(target_set: TargetSet) -> list[dict[str, Any]]:
-    """The lines grouped by 一级 then 二级, in the framework's order, with the rowspans."""
-    groups = []
-    for level1, children in FRAMEWORK.items():
-        subgroups = []
-        for level2 in children:
-            lines = [line for line in target_set.lines if line.level2 == level2]
-            if lines:
-                subgroups.append({"name": level2, "lines": lines})
-        if subgroups:
-            groups.append(
-                {"name": level1, "subgroups": subgroups, "rows": sum(len(g["lines"]) for g in subgroups)}
-            )
-    others = [line for line in target_set.lines if line.level2 not in LEVEL1_OF]
-    if others:
-        groups.append({"name": "其他", "subgroups": [{"name": "—", "lines": others}], "rows": len(others)})
-    return groups
 
 
 @bp.get("/<int:project_id>/targets/print")
@@ -520,8 +391,8 @@ def targets_print(project_id: int) -> Any:
         "targets/print.html",
         project=project,
         target_set=target_set,
-        groups=_grouped(target_set),
+        groups=grouped(target_set),
         multi_year=project.end_year > project.start_year,
-        weight_text=_weight_text,
+        weight_text=weight_text,
         printed_on=province_today(),
     )

@@ -64,6 +64,8 @@ class RealServices:
             "JIXIAO_QUEUE": self.queue_name,
             "JIXIAO_INSTANCE": str(settings.instance_dir),
             "SECRET_KEY": settings.secret_key,
+            "JIXIAO_SMTP_URL": settings.smtp_url,
+            "JIXIAO_MAIL_FROM": settings.mail_from,
         }
 
     def start_worker(self, settings: Any, repo: Path) -> subprocess.Popen[bytes]:

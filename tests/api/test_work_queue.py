@@ -1,0 +1,308 @@
+"""The work queue (待办/已办) and notifications through HTTP (issue "done when"): a submission is in
+the reviewer's 待办 in the very next request, moves to 已办 when acted on and on to the next level;
+returns notify the editor with the reasons; siblings and upper levels see none of it; a reminder run
+twice writes one reminder; e-mail goes out through a real SMTP server by a job."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.api.test_project_lifecycle import CRITERIA, create_program, lines, new_project, through_assessment
+from tests.support.cli import clean_env
+
+
+@pytest.fixture()
+def program_id(api, unique) -> int:
+    return create_program(api, unique, 10)
+
+
+def tasks(api, username: str, pid: int, **params) -> list[dict]:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    resp = api.as_user(username).get(f"/api/v1/me/tasks?page_size=200&{query}")
+    assert resp.status_code == 200, resp.get_json()
+    return [t for t in resp.get_json()["items"] if t["project_id"] == pid]
+
+
+def notes(api, username: str, pid: int) -> list[dict]:
+    resp = api.as_user(username).get("/api/v1/me/notifications?page_size=200")
+    assert resp.status_code == 200, resp.get_json()
+    return [n for n in resp.get_json()["items"] if n["project_id"] == pid]
+
+
+def submit_targets(api, pid: int, goal: str = "完成 12 个小区改造") -> None:
+    editor = api.as_user("xq.editor")
+    saved = editor.put(f"/api/v1/projects/{pid}/targets", json={"overall_goal": goal, "indicators": lines()})
+    assert saved.status_code == 200, saved.get_json()
+    submitted = editor.post(f"/api/v1/projects/{pid}/targets/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+
+
+def review(api, username: str, pid: int, decision: str, **comments: str) -> dict:
+    resp = api.as_user(username).post(
+        f"/api/v1/projects/{pid}/targets/reviews", json={"decision": decision, "comments": comments}
+    )
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
+
+
+def test_a_submission_travels_through_the_queues(api, program_id, unique):
+    pid = new_project(api, program_id, unique)["id"]
+    through_assessment(api, pid)
+    assert [t["kind"] for t in tasks(api, "xq.editor", pid)] == ["fill"]
+    submit_targets(api, pid)
+
+    # the very next request: 初审 awaits xq.dept, with where, since when and the (passed) deadline
+    [item] = tasks(api, "xq.dept", pid)
+    assert item["kind"] == "review" and item["level"] == "first" and item["stage"] == "targets"
+    assert item["tenant_code"] == "640104" and item["deadline"] == "2022-12-31" and item["overdue"] is True
+    assert item["since"] and item["link"] == f"/projects/{pid}/targets/review"
+    assert "xq.editor" in item["detail"]
+    [note] = [n for n in notes(api, "xq.dept", pid) if n["kind"] == "task"]
+    assert note["read"] is False and "待办" in note["title"] and note["link"] == item["link"]
+    # nobody else: not the submitter, not 复核 yet, not a sibling, not the city above
+    for other in ("xq.editor", "xq.admin", "xx.dept", "xx.admin", "yc.admin", "nx.admin"):
+        assert tasks(api, other, pid) == [], other
+    for other in ("xx.dept", "xx.admin", "yc.admin"):
+        assert notes(api, other, pid) == [], other
+
+    review(api, "xq.dept", pid, "approve", completeness="指标完整")
+    assert tasks(api, "xq.dept", pid) == []
+    [done] = tasks(api, "xq.dept", pid, done="true")
+    assert done["kind"] == "done" and done["action"] == "targets.review"
+    assert "初审通过" in done["detail"] and done["link"] == f"/projects/{pid}/targets/review"
+    [item] = tasks(api, "xq.admin", pid)
+    assert item["kind"] == "review" and item["level"] == "finance"
+    assert any(n["kind"] == "task" for n in notes(api, "xq.admin", pid))
+    assert any(n["kind"] == "approved" and "初审通过" in n["title"] for n in notes(api, "xq.editor", pid))
+
+    # 复核 returns it: the editor is told why, and has it to revise (also while editing it)
+    review(api, "xq.admin", pid, "return", feasibility="受益户数偏高，请按 2022 年实际调整")
+    assert tasks(api, "xq.admin", pid) == []
+    [returned] = [n for n in notes(api, "xq.editor", pid) if n["kind"] == "returned"]
+    assert "复核退回" in returned["title"] and "受益户数偏高" in returned["body"]
+    [item] = tasks(api, "xq.editor", pid)
+    assert item["kind"] == "revise" and "受益户数偏高" in item["detail"]
+    assert (
+        api.as_user("xq.editor")
+        .put(
+            f"/api/v1/projects/{pid}/targets",
+            json={"overall_goal": "完成 10 个小区改造", "indicators": lines()},
+        )
+        .status_code
+        == 200
+    )
+    assert [t["kind"] for t in tasks(api, "xq.editor", pid)] == ["revise"]
+    for other in ("xx.editor", "xx.admin", "yc.admin"):
+        assert notes(api, other, pid) == [] and tasks(api, other, pid) == [], other
+
+    # resubmitted: back to 初审, marked as such
+    assert api.as_user("xq.editor").post(f"/api/v1/projects/{pid}/targets/submit").status_code == 200
+    [item] = tasks(api, "xq.dept", pid)
+    assert item["kind"] == "review" and "重新提交" in item["detail"]
+    assert tasks(api, "xq.editor", pid) == []
+
+
+def test_the_reviewer_sees_what_changed_since_the_return(api, program_id, unique):
+    pid = new_project(api, program_id, unique)["id"]
+    through_assessment(api, pid)
+    submit_targets(api, pid, goal="完成 12 个小区改造")
+    none = api.as_user("xq.dept").get(f"/api/v1/projects/{pid}/targets/resubmission").get_json()
+    assert none["resubmitted"] is False and none.get("diff") is None
+    review(api, "xq.dept", pid, "return", relevance="成本指标与预算不一致")
+
+    changed = lines(weights=(30, 20, 25, 25))
+    changed[1]["target_value"] = "1200000"
+    changed = changed[:3] + [changed[3] | {"name": "居民满意度（问卷）"}]
+    editor = api.as_user("xq.editor")
+    assert (
+        editor.put(
+            f"/api/v1/projects/{pid}/targets",
+            json={"overall_goal": "完成 12 个小区改造，惠及 3000 户", "indicators": changed},
+        ).status_code
+        == 200
+    )
+    assert editor.post(f"/api/v1/projects/{pid}/targets/submit").status_code == 200
+
+    got = api.as_user("xq.dept").get(f"/api/v1/projects/{pid}/targets/resubmission")
+    assert got.status_code == 200, got.get_json()
+    body = got.get_json()
+    assert body["resubmitted"] is True and body["returned_by"] == "xq.dept" and body["level"] == "first"
+    assert body["comments"] == {"relevance": "成本指标与预算不一致"}
+    diff = body["diff"]
+    assert diff["goals"]["overall_goal"] == ["完成 12 个小区改造", "完成 12 个小区改造，惠及 3000 户"]
+    changed_by_name = {c["name"]: c["fields"] for c in diff["changed"]}
+    assert changed_by_name["项目总成本"] == {"target_value": ["1250000", "1200000"]}
+    assert changed_by_name["受益居民户数"] == {"weight": ["30.00", "25.00"]}
+    assert diff["added"] == ["居民满意度（问卷）"] and diff["removed"] == ["居民满意度"]
+    # a sibling county: 404
+    assert api.as_user("xx.dept").get(f"/api/v1/projects/{pid}/targets/resubmission").status_code == 404
+
+
+def test_the_assessment_decision_is_a_task_and_its_outcome_a_notification(api, program_id, unique):
+    pid = new_project(api, program_id, unique)["id"]
+    editor = api.as_user("xq.editor")
+    assert (
+        editor.put(
+            f"/api/v1/projects/{pid}/assessment", json={"criteria": CRITERIA, "summary": "建议支持"}
+        ).status_code
+        == 200
+    )
+    assert editor.post(f"/api/v1/projects/{pid}/assessment/submit").status_code == 200
+    [item] = tasks(api, "xq.admin", pid)
+    assert item["kind"] == "decide" and item["stage"] == "assessment" and item["deadline"] == "2022-10-31"
+    assert tasks(api, "xq.dept", pid) == [] and tasks(api, "xq.editor", pid) == []
+    decided = api.as_user("xq.admin").post(
+        f"/api/v1/projects/{pid}/assessment/decision",
+        json={"conclusion": "partial", "opinion": "压减 10% 预算后支持"},
+    )
+    assert decided.status_code == 200
+    assert tasks(api, "xq.admin", pid) == []
+    [outcome] = [n for n in notes(api, "xq.editor", pid) if n["kind"] == "decided"]
+    assert "部分支持" in outcome["title"] and outcome["body"] == "压减 10% 预算后支持"
+    assert any(n["kind"] == "task" and "绩效目标" in n["title"] for n in notes(api, "xq.editor", pid))
+    assert [t["kind"] for t in tasks(api, "xq.editor", pid)] == ["fill"]
+
+
+def test_filters_and_bad_input(api, program_id, unique):
+    pid = new_project(api, program_id, unique)["id"]
+    through_assessment(api, pid)
+    submit_targets(api, pid)
+    assert len(tasks(api, "xq.dept", pid, kind="review", stage="targets", overdue="true")) == 1
+    assert tasks(api, "xq.dept", pid, kind="fill") == []
+    assert tasks(api, "xq.dept", pid, stage="assessment") == []
+    assert tasks(api, "xq.dept", pid, overdue="false") == []
+    bad = api.as_user("xq.dept").get("/api/v1/me/tasks?kind=urgent&stage=monitor")
+    assert bad.status_code == 422
+    assert "kind" in str(bad.get_json()["errors"]) and "stage" in str(bad.get_json()["errors"])
+    # a token that may not act has nothing to do
+    narrowed = api.as_user("xq.dept", scope="profile projects:read")
+    listed = narrowed.get("/api/v1/me/tasks?page_size=200").get_json()["items"]
+    assert [t for t in listed if t["project_id"] == pid] == []
+
+
+def test_notifications_are_private_and_marked_read(api, program_id, unique):
+    pid = new_project(api, program_id, unique)["id"]
+    through_assessment(api, pid)
+    submit_targets(api, pid)
+    [note] = [n for n in notes(api, "xq.dept", pid) if n["kind"] == "task"]
+    before = api.as_user("xq.dept").get("/api/v1/me/notifications").get_json()["unread"]
+    assert before >= 1
+    for other in ("xq.editor", "xx.dept", "nx.admin"):
+        assert api.as_user(other).post(f"/api/v1/me/notifications/{note['id']}/read").status_code == 404, (
+            other
+        )
+    assert (
+        api.as_user("xq.dept", scope="profile")
+        .post(f"/api/v1/me/notifications/{note['id']}/read")
+        .status_code
+        == 403
+    )
+    read = api.as_user("xq.dept").post(f"/api/v1/me/notifications/{note['id']}/read")
+    assert read.status_code == 200 and read.get_json()["read"] is True
+    listed = api.as_user("xq.dept").get("/api/v1/me/notifications").get_json()
+    assert listed["unread"] == before - 1
+    unread_only = api.as_user("xq.dept").get("/api/v1/me/notifications?unread=true&page_size=200").get_json()
+    assert note["id"] not in [n["id"] for n in unread_only["items"]]
+    everything = api.as_user("xq.dept").post("/api/v1/me/notifications/read-all").get_json()
+    assert everything["marked"] == before - 1 and everything["unread"] == 0
+    events = (
+        api.as_user("xq.admin").get("/api/v1/audit-events?action=notification.read&page_size=200").get_json()
+    )
+    assert any(e["object_id"] == str(note["id"]) for e in events["items"])
+
+
+def _cli(settings, real_services, *args: str) -> subprocess.CompletedProcess[str]:
+    env = clean_env(
+        DATABASE_URL=settings.database_url,
+        JIXIAO_INSTANCE=str(settings.instance_dir),
+        SECRET_KEY=settings.secret_key,
+    )
+    if real_services is not None:
+        env.update(real_services.env(settings))
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("jixiao")), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=os.fspath(settings.instance_dir),
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique):
+    resp = api.as_user("nx.admin").post(
+        "/api/v1/programs",
+        json={
+            "name": f"提醒试点{unique}",
+            "start": "2030-01-01",
+            "end": "2030-12-31",
+            "tenant_codes": ["640104"],
+            "max_projects_per_tenant": 5,
+            "deadlines": {"assessment": "2030-06-30", "targets": "2030-09-30"},
+            "settings": {"reminders": {"days_before": [7, 3]}},
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    pid = new_project(api, resp.get_json()["id"], unique, years=(2030,))["id"]
+
+    def reminders() -> list[dict]:
+        return [n for n in notes(api, "xq.editor", pid) if n["kind"] == "reminder"]
+
+    first = _cli(settings, real_services, "remind", "--today", "2030-06-20")  # 10 days left: too early
+    assert first.returncode == 0, first.stderr
+    assert reminders() == []
+    for _ in range(2):  # 5 days left: the 7-day threshold, once
+        ran = _cli(settings, real_services, "remind", "--today", "2030-06-25")
+        assert ran.returncode == 0, ran.stderr
+        assert "已发送截止提醒" in ran.stdout
+    [seven] = reminders()
+    assert "截止提醒" in seven["title"] and "剩余 5 天" in seven["title"] and seven["stage"] == "assessment"
+    assert seven["link"] == f"/projects/{pid}/assessment"
+    for day in ("2030-06-28", "2030-06-29"):  # the 3-day threshold, once
+        assert _cli(settings, real_services, "remind", "--today", day).returncode == 0
+    assert len(reminders()) == 2
+    for _ in range(2):  # overdue, once
+        assert _cli(settings, real_services, "remind", "--today", "2030-07-02").returncode == 0
+    assert len(reminders()) == 3 and "已逾期" in reminders()[0]["title"]
+    # nobody else in the tenant acts on a draft assessment; a sibling hears nothing
+    assert [n for n in notes(api, "xq.dept", pid) if n["kind"] == "reminder"] == []
+    assert notes(api, "xx.editor", pid) == []
+
+
+def test_email_goes_out_by_a_job_to_users_with_an_address(api, smtp, program_id, unique):
+    username = f"xq.mail{unique}"
+    created = api.as_user("xq.admin").post(
+        "/api/v1/tenants/640104/users",
+        json={
+            "username": username,
+            "display_name": "邮件测试",
+            "password": "Mail@2026ok",
+            "roles": ["project_editor"],
+            "email": f"{username}@czj.xq.test",
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["email"] == f"{username}@czj.xq.test"
+    bad = api.as_user("xq.admin").patch(
+        f"/api/v1/users/{created.get_json()['id']}", json={"email": "不是邮箱"}
+    )
+    assert bad.status_code == 422 and "email" in bad.get_json()["errors"]
+
+    pid = new_project(api, program_id, unique)["id"]
+    name = api.as_user("xq.editor").get(f"/api/v1/projects/{pid}").get_json()["name"]
+    through_assessment(api, pid)  # the targets now await every editor: a notification and an e-mail
+    message = smtp.sink.wait_for(lambda m: m["To"] == f"{username}@czj.xq.test" and name in str(m["Subject"]))
+    assert str(message["Subject"]).startswith("【预算绩效管理】待办")
+    assert "jixiao@czt.nx.test" in str(message["From"])
+    text = message.get_content()
+    assert f"/projects/{pid}/targets" in text and "填报绩效目标" in text
+    # users without an address get none
+    assert (
+        smtp.sink.matching(lambda m: name in str(m["Subject"]) and m["To"] != f"{username}@czj.xq.test") == []
+    )
