@@ -51,6 +51,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "cost_counts_in": "产出",
         "qualitative_midpoints": {"achieved": 90, "partly": 70, "not_achieved": 30},
     },
+    # deadline reminders: days before a stage deadline (one reminder per threshold), and once overdue
+    "reminders": {"days_before": [3]},
     "evidence": {
         "max_size_mib": 200,
         "allowed_types": ["pdf", "doc", "docx", "xls", "xlsx", "jpg", "png", "zip"],
