@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from rq import get_current_job
 
 from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.config import Settings
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.runtime import current_runtime
 
@@ -62,6 +64,17 @@ def send_mail(smtp_url: str, msg: EmailMessage, timeout: float = 20) -> None:
         client.send_message(msg)
 
 
+def send_email(settings: Settings, address: str, note: Notification) -> None:
+    if not settings.smtp_url:
+        raise RuntimeError("JIXIAO_SMTP_URL is not set")
+    send_mail(settings.smtp_url, _message(note, address, settings.mail_from, settings.base_url))
+
+
+# The outbound channels by `Delivery.channel`: a new one (SMS gateway, 政务微信 …) is a function here
+# and a value of models.CHANNELS; `service.notify` decides who gets a delivery on which channel.
+SENDERS: dict[str, Callable[[Settings, str, Notification], None]] = {"email": send_email}
+
+
 def deliver(actor: Actor, delivery_id: int) -> dict[str, Any]:
     """Send one delivery. Idempotent: a delivery already sent is left alone."""
     rt = current_runtime()
@@ -72,12 +85,11 @@ def deliver(actor: Actor, delivery_id: int) -> dict[str, Any]:
             return {"delivery_id": delivery_id, "status": delivery.status if delivery else "missing"}
         note = session.get(Notification, delivery.notification_id)
         assert note is not None
-        msg = _message(note, delivery.address, settings.mail_from, settings.base_url)
+        session.expunge(note)
+        channel, address = delivery.channel, delivery.address
         delivery.attempts += 1
     try:
-        if not settings.smtp_url:
-            raise RuntimeError("JIXIAO_SMTP_URL is not set")
-        send_mail(settings.smtp_url, msg)
+        SENDERS[channel](settings, address, note)
     except Exception as exc:
         job = get_current_job()
         retries_left = bool(job and job.retries_left)

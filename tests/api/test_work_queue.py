@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,38 @@ def test_email_goes_out_by_a_job_to_users_with_an_address(api, smtp, program_id,
     assert (
         smtp.sink.matching(lambda m: name in str(m["Subject"]) and m["To"] != f"{username}@czj.xq.test") == []
     )
+
+
+def test_a_refused_email_is_recorded_and_never_marked_sent(api, runtime, smtp, program_id, unique):
+    from sqlalchemy import select
+
+    from jixiao.services.notifications.models import Delivery
+
+    username = f"xq.bounce{unique}"
+    created = api.as_user("xq.admin").post(
+        "/api/v1/tenants/640104/users",
+        json={
+            "username": username,
+            "display_name": "退信测试",
+            "password": "Mail@2026ok",
+            "roles": ["project_editor"],
+            "email": f"bounce.{unique}@czj.xq.test",
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    user_id = created.get_json()["id"]
+    pid = new_project(api, program_id, unique)["id"]
+    through_assessment(api, pid)
+    assert any("填报绩效目标" in n["title"] for n in notes(api, "xq.editor", pid))  # in-app all the same
+
+    def delivery() -> Delivery:
+        with runtime.db.transaction(system="test: read deliveries") as s:
+            return s.execute(select(Delivery).where(Delivery.user_id == user_id)).scalars().one()
+
+    deadline = time.monotonic() + 30
+    while delivery().last_error is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    row = delivery()
+    assert row.status in ("pending", "failed") and row.sent_at is None  # retried by RQ, never "sent"
+    assert row.attempts >= 1 and "mailbox unavailable" in (row.last_error or "")
+    assert smtp.sink.matching(lambda m: m["To"] == f"bounce.{unique}@czj.xq.test") == []

@@ -19,6 +19,12 @@ class Sink:
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if address.startswith("bounce"):  # a mailbox that does not exist: the sender must see it fail
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
