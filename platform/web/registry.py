@@ -9,12 +9,14 @@ from jixiao.services.evidence import views as evidence_pages
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
 from jixiao.services.notifications import api as notifications_api
+from jixiao.services.notifications import views as notifications_pages
 from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
 from jixiao.services.projects import views as projects_pages
 from jixiao.services.targets import api as targets_api
 from jixiao.services.targets import views as targets_pages
 from jixiao.services.tasks import api as tasks_api
+from jixiao.services.tasks import views as tasks_pages
 
 from . import oauth
 from .api import platform as platform_api
@@ -46,4 +48,6 @@ PAGE_BLUEPRINTS = [
     assessment_pages.bp,
     targets_pages.bp,
     evidence_pages.bp,
+    tasks_pages.bp,
+    notifications_pages.bp,
 ]

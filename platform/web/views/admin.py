@@ -39,6 +39,7 @@ def users() -> Any:
             "display_name": request.form.get("display_name", ""),
             "password": request.form.get("password", ""),
             "roles": request.form.getlist("roles"),
+            "email": request.form.get("email", "").strip(),
         }
         try:
             user = tenants.create_user(s, who, tenant.code, **form)

@@ -1,4 +1,8 @@
-"""The home page of every role and the tenant switcher."""
+"""The home page of every role and the tenant switcher.
+
+The home page is the user's work queue (待办 / 已办, `jixiao.services.tasks.views`) first, with the
+overview of the viewed tenant (programs, library, users, the divisions below) beside it.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,12 @@ from sqlalchemy import func, select
 from jixiao.platform.core.errors import NotFound
 from jixiao.services.indicators.models import Indicator
 from jixiao.services.programs.models import Program
+from jixiao.services.tasks import views as work_queue
 from jixiao.tenants import service as tenants
 from jixiao.tenants.models import LEVEL_NAMES, ROLE_NAMES, Tenant, User
 
 from ..context import actor, db
+from ..pages import is_htmx
 
 bp = Blueprint("home", __name__)
 
@@ -58,6 +64,9 @@ def _shell() -> dict[str, Any]:
 @login_required
 def index() -> Any:
     who = actor()
+    queue = work_queue.queue_context()
+    if is_htmx(work_queue.QUEUE_TARGET):
+        return work_queue.queue_fragment(queue)
     viewing = viewing_tenant()
     children: list[Tenant] = []
     if viewing is not None:
@@ -70,6 +79,7 @@ def index() -> Any:
         children=children,
         read_only=viewing is not None and viewing.id != who.tenant_id,
         overview=_overview(viewing),
+        **queue,
     )
 
 
