@@ -92,7 +92,6 @@ def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, 
         before=before,
         after={"criteria": assessment.criteria, "summary": assessment.summary},
     )
-    announce(session, actor, "assessment.submitted", project=project, assessment=assessment)
     return assessment
 
 

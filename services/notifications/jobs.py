@@ -14,10 +14,11 @@ import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 from rq import get_current_job
+from sqlalchemy import CursorResult, update
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.config import Settings
@@ -76,18 +77,26 @@ SENDERS: dict[str, Callable[[Settings, str, Notification], None]] = {"email": se
 
 
 def deliver(actor: Actor, delivery_id: int) -> dict[str, Any]:
-    """Send one delivery. Idempotent: a delivery already sent is left alone."""
+    """Send one delivery. The row is claimed first (pending → sending in one UPDATE), so a delivery
+    queued twice (the `remind` sweep, an RQ retry) is sent at most once; a failure puts it back to
+    pending while RQ has retries left, and marks it failed after the last."""
     rt = current_runtime()
     settings = rt.settings
     with rt.db.transaction(system="notification delivery") as session:
+        claimed = session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(status="sending", attempts=Delivery.attempts + 1)
+        )
+        if not cast(CursorResult[Any], claimed).rowcount:
+            row = session.get(Delivery, delivery_id)
+            return {"delivery_id": delivery_id, "status": row.status if row else "missing"}
         delivery = session.get(Delivery, delivery_id)
-        if delivery is None or delivery.status == "sent":
-            return {"delivery_id": delivery_id, "status": delivery.status if delivery else "missing"}
+        assert delivery is not None
         note = session.get(Notification, delivery.notification_id)
         assert note is not None
         session.expunge(note)
-        channel, address = delivery.channel, delivery.address
-        delivery.attempts += 1
+        channel, address, attempts = delivery.channel, delivery.address, delivery.attempts
     try:
         SENDERS[channel](settings, address, note)
     except Exception as exc:
@@ -97,8 +106,7 @@ def deliver(actor: Actor, delivery_id: int) -> dict[str, Any]:
             row = session.get(Delivery, delivery_id)
             if row is not None:
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if not retries_left or row.attempts >= MAX_ATTEMPTS:
-                    row.status = "failed"
+                row.status = "pending" if retries_left and attempts < MAX_ATTEMPTS else "failed"
         raise
     with rt.db.transaction(system="notification delivery") as session:
         row = session.get(Delivery, delivery_id)

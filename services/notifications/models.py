@@ -29,7 +29,7 @@ KINDS = {
     "reminder": "截止提醒",
 }
 CHANNELS = ("email",)
-DELIVERY_STATUSES = ("pending", "sent", "failed")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
 
 
 class _Private(Walled):

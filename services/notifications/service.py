@@ -58,16 +58,17 @@ OUTBOUND_KEY = "jixiao.outbound"
 # --- who ----------------------------------------------------------------------------------------
 
 
-def holders(session: Session, tenant_id: int, role: str, exclude: str | None = None) -> list[User]:
-    """The active users of a tenant holding a role (the submitter left out)."""
+def holders(session: Session, tenant_id: int, role: str, exclude: Iterable[str | None] = ()) -> list[User]:
+    """The active users of a tenant holding a role (those who may not act on the item left out)."""
     stmt = (
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
         .where(User.tenant_id == tenant_id, User.is_active.is_(True), UserRole.role == role)
         .order_by(User.id)
     )
-    if exclude:
-        stmt = stmt.where(User.username != exclude)
+    names = sorted({name for name in exclude if name})
+    if names:
+        stmt = stmt.where(User.username.not_in(names))
     return list(session.execute(stmt).scalars().unique())
 
 
@@ -178,9 +179,8 @@ def _send_outbound(session: Session) -> None:
 
 
 def _task_of(session: Session, project: Project, kind: str, stage: str) -> tasks.Task | None:
-    scope = tasks.Scope(tenant_id=project.tenant_id, everyone=True)
-    found = [t for t in tasks.KINDS[kind](session, scope, tasks.local_today()) if t.project_id == project.id]
-    found = [t for t in found if t.stage == stage]
+    scope = tasks.Scope(tenant_id=project.tenant_id, project_id=project.id, everyone=True)
+    found = [t for t in tasks.KINDS[kind](session, scope, tasks.local_today()) if t.stage == stage]
     return found[0] if found else None
 
 
@@ -193,7 +193,7 @@ def _to_holders(
         return
     notify(
         session,
-        holders(session, project.tenant_id, task.role, exclude=exclude or task.submitted_by),
+        holders(session, project.tenant_id, task.role, exclude=(exclude, *task.excluded)),
         tenant_id=project.tenant_id,
         kind="task",
         title=f"待办：{project.name} · {task.title}",
@@ -337,9 +337,19 @@ def mark_all_read(session: Session, actor: Actor) -> int:
 
 
 def thresholds(project: Project) -> list[int]:
+    """The program's `reminders.days_before` (a number or a list); values that are not whole
+    numbers ≥ 0 are ignored rather than stopping every tenant's reminders."""
     raw = (project.program.effective_settings.get("reminders") or {}).get("days_before", 3)
-    values = raw if isinstance(raw, list) else [raw]
-    return sorted({int(v) for v in values if int(v) >= 0}, reverse=True)
+    found = set()
+    for value in raw if isinstance(raw, list) else [raw]:
+        try:
+            days = int(value)
+        except (TypeError, ValueError):
+            log.warning("program %s: reminders.days_before value %r ignored", project.program_id, value)
+            continue
+        if days >= 0:
+            found.add(days)
+    return sorted(found, reverse=True)
 
 
 def remind(session: Session, today: date | None = None) -> dict[str, int]:
@@ -369,7 +379,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
         written += len(
             notify(
                 session,
-                holders(session, task.tenant_id, task.role, exclude=task.submitted_by),
+                holders(session, task.tenant_id, task.role, exclude=task.excluded),
                 tenant_id=task.tenant_id,
                 kind="reminder",
                 title=title,
@@ -380,13 +390,18 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
                 dedupe_key=f"remind:{task.key}:{task.deadline}:{threshold}",
             )
         )
+    # deliveries whose job never ran (Redis down at commit), or whose worker died while sending
+    now = utcnow()
     stale = list(
         session.execute(
             select(Delivery).where(
-                Delivery.status == "pending", Delivery.created_at < utcnow() - timedelta(minutes=10)
+                ((Delivery.status == "pending") & (Delivery.created_at < now - timedelta(minutes=10)))
+                | ((Delivery.status == "sending") & (Delivery.created_at < now - timedelta(hours=1)))
             )
         ).scalars()
     )
+    for delivery in stale:
+        delivery.status = "pending"
     session.info.setdefault(OUTBOUND_KEY, []).extend(stale)
     if stale:
         _enqueue_after_commit(session)

@@ -76,8 +76,11 @@ class Task:
     deadline: date | None
     overdue: bool
     level: str | None = None  # review level (初审/复核/联审)
-    number: int | None = None  # the target set's version
-    submitted_by: str | None = None  # never shown to this user as a to-do
+    number: int | None = None  # the target set's version (1 before the first draft is saved)
+    submitted_by: str | None = None
+    # who may not act on it though they hold the role: the submitter, and whoever already approved
+    # this submission at an earlier level (one person may hold both reviewer roles)
+    excluded: tuple[str, ...] = ()
     detail: str = ""  # a return's reasons, an assessment's summary …
 
     @property
@@ -114,7 +117,7 @@ class Task:
     @property
     def key(self) -> str:
         """Identifies the item across runs (reminders are idempotent per key and threshold)."""
-        return f"{self.kind}:{self.project_id}:{self.stage}:{self.level or ''}:{self.number or ''}"
+        return f"{self.kind}:{self.project_id}:{self.stage}:{self.level or ''}:{self.number or 1}"
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class Scope:
     reminder job, everyone (`tenant_id=None`)."""
 
     tenant_id: int | None = None
+    project_id: int | None = None  # one project's items (the notifications of a state change)
     username: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
@@ -141,13 +145,16 @@ def _base(scope: Scope, *entities: Any) -> Select[Any]:
     stmt = select(*entities).where(Project.status == "active")
     if scope.tenant_id is not None:
         stmt = stmt.where(Project.tenant_id == scope.tenant_id)
+    if scope.project_id is not None:
+        stmt = stmt.where(Project.id == scope.project_id)
     return stmt
 
 
 def _task(
     kind: str, project: Project, stage: str, role: str, since: datetime | None, today: date, **kw: Any
 ) -> Task:
-    deadline = stage_deadline(project, stage)
+    # the program's stage deadline; an adjustment (version 2 …) has none of its own
+    deadline = stage_deadline(project, stage) if (kw.get("number") or 1) == 1 else None
     return Task(
         kind=kind,
         project_id=project.id,
@@ -186,7 +193,18 @@ def _fill(session: Session, scope: Scope, today: date) -> list[Task]:
         .where(ProjectStage.status == "draft")
         .where((ProjectStage.stage == "assessment") | ((ProjectStage.stage == "targets") & ~started))
     ).all()
-    tasks = [_task("fill", p, row.stage, ROLE_OF["fill"], row.opened_at, today) for p, row in rows]
+    tasks = [
+        _task(
+            "fill",
+            p,
+            row.stage,
+            ROLE_OF["fill"],
+            row.opened_at,
+            today,
+            number=1 if row.stage == "targets" else None,
+        )
+        for p, row in rows
+    ]
     tasks += [
         _task("fill", p, "targets", ROLE_OF["fill"], ts.created_at, today, number=ts.number)
         for p, ts, returned in _open_target_sets(session, scope)
@@ -234,6 +252,13 @@ def _review(session: Session, scope: Scope, today: date) -> list[Task]:
         stmt = stmt.where(func.coalesce(TargetSet.submitted_by, "") != scope.username)
     tasks = []
     for project, ts in session.execute(stmt).all():
+        approvers = tuple(
+            r.reviewer
+            for r in ts.reviews
+            if r.decision == "approve" and ts.submitted_at and r.reviewed_at >= ts.submitted_at
+        )
+        if scope.username and scope.username in approvers:
+            continue  # already passed it on at the level before (the chain refuses them twice)
         last = ts.reviews[-1] if ts.reviews else None
         since = ts.submitted_at
         if last is not None and ts.submitted_at and last.reviewed_at >= ts.submitted_at:
@@ -249,6 +274,7 @@ def _review(session: Session, scope: Scope, today: date) -> list[Task]:
                 level=ts.review_level,
                 number=ts.number,
                 submitted_by=ts.submitted_by,
+                excluded=tuple(filter(None, (ts.submitted_by, *approvers))),
                 detail=f"{ts.submitted_by or ''} 提交" + ("（退回后重新提交）" if resubmitted(ts) else ""),
             )
         )
@@ -275,6 +301,7 @@ def _decide(session: Session, scope: Scope, today: date) -> list[Task]:
             a.submitted_at,
             today,
             submitted_by=a.submitted_by,
+            excluded=(a.submitted_by,) if a.submitted_by else (),
             detail=f"{a.submitted_by or ''} 提交",
         )
         for project, a in session.execute(stmt).all()

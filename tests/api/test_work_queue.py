@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.test_project_lifecycle import CRITERIA, create_program, lines, new_project, through_assessment
+from tests.support.api import DEMO_PASSWORD
 from tests.support.cli import clean_env
 
 
@@ -275,6 +276,34 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
     assert [n for n in notes(api, "xq.dept", pid) if n["kind"] == "reminder"] == []
     assert notes(api, "xx.editor", pid) == []
 
+    # the targets: the same reminder whether or not a draft was saved in between
+    editor = api.as_user("xq.editor")
+    assert (
+        editor.put(
+            f"/api/v1/projects/{pid}/assessment", json={"criteria": CRITERIA, "summary": "建议支持"}
+        ).status_code
+        == 200
+    )
+    assert editor.post(f"/api/v1/projects/{pid}/assessment/submit").status_code == 200
+    decided = api.as_user("xq.admin").post(
+        f"/api/v1/projects/{pid}/assessment/decision", json={"conclusion": "support", "opinion": "同意"}
+    )
+    assert decided.status_code == 200
+
+    def target_reminders() -> list[dict]:
+        return [n for n in reminders() if n["stage"] == "targets"]
+
+    assert _cli(settings, real_services, "remind", "--today", "2030-09-28").returncode == 0
+    assert len(target_reminders()) == 1
+    assert (
+        editor.put(
+            f"/api/v1/projects/{pid}/targets", json={"overall_goal": "草稿", "indicators": []}
+        ).status_code
+        == 200
+    )
+    assert _cli(settings, real_services, "remind", "--today", "2030-09-29").returncode == 0
+    assert len(target_reminders()) == 1
+
 
 def test_email_goes_out_by_a_job_to_users_with_an_address(api, smtp, program_id, unique):
     username = f"xq.mail{unique}"
@@ -342,3 +371,63 @@ def test_a_refused_email_is_recorded_and_never_marked_sent(api, runtime, smtp, p
     assert row.status in ("pending", "failed") and row.sent_at is None  # retried by RQ, never "sent"
     assert row.attempts >= 1 and "mailbox unavailable" in (row.last_error or "")
     assert smtp.sink.matching(lambda m: m["To"] == f"bounce.{unique}@czj.xq.test") == []
+
+
+def test_nobody_is_asked_to_act_where_the_chain_refuses_them(api, program_id, unique):
+    """A bureau admin who filled the targets is not asked to 复核 them; a person holding both reviewer
+    roles who passed 初审 is not asked (or reminded) to 复核 the same submission."""
+    both = f"xq.both{unique}"
+    created = api.as_user("xq.admin").post(
+        "/api/v1/tenants/640104/users",
+        json={
+            "username": both,
+            "display_name": "兼任审核人",
+            "password": DEMO_PASSWORD,  # so that api.as_user can log in
+            "roles": ["dept_reviewer", "bureau_admin"],
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    try:
+        # the bureau admin fills and submits; the dual-role user passes 初审
+        pid = new_project(api, program_id, unique)["id"]
+        through_assessment(api, pid)
+        admin = api.as_user("xq.admin")
+        assert (
+            admin.put(
+                f"/api/v1/projects/{pid}/targets", json={"overall_goal": "目标", "indicators": lines()}
+            ).status_code
+            == 200
+        )
+        assert admin.post(f"/api/v1/projects/{pid}/targets/submit").status_code == 200
+        assert [t["level"] for t in tasks(api, both, pid)] == ["first"]
+        review(api, both, pid, "approve")
+        assert tasks(api, both, pid) == []  # not again at 复核
+        assert tasks(api, "xq.admin", pid) == []  # not one's own submission
+        assert not [n for n in notes(api, both, pid) if n["kind"] == "task" and "复核" in n["title"]]
+        assert not [n for n in notes(api, "xq.admin", pid) if n["kind"] == "task" and "复核" in n["title"]]
+        # the chain agrees: both would be refused
+        assert (
+            api.as_user(both)
+            .post(f"/api/v1/projects/{pid}/targets/reviews", json={"decision": "approve"})
+            .status_code
+            == 409
+        )
+    finally:
+        api.as_user("xq.admin").patch(f"/api/v1/users/{created.get_json()['id']}", json={"is_active": False})
+
+
+def test_an_adjustment_is_a_task_without_the_programs_deadline(api, program_id, unique):
+    pid = new_project(api, program_id, unique)["id"]
+    through_assessment(api, pid)
+    submit_targets(api, pid)
+    review(api, "xq.dept", pid, "approve")
+    review(api, "xq.admin", pid, "approve")
+    assert tasks(api, "xq.editor", pid) == []
+    adjusted = api.as_user("xq.editor").post(
+        f"/api/v1/projects/{pid}/targets/adjustments",
+        json={"reason": "政策变化", "explanation": "补助标准调整"},
+    )
+    assert adjusted.status_code == 201, adjusted.get_json()
+    [item] = tasks(api, "xq.editor", pid)
+    assert item["kind"] == "fill" and item["version"] == 2 and "目标调整" in item["title"]
+    assert item["deadline"] is None and item["overdue"] is False  # the 2022 deadline was the first version's
