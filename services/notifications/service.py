@@ -206,7 +206,11 @@ def _to_holders(
 
 def announce(session: Session, actor: Actor, name: str, *, project: Project, **data: Any) -> None:
     """A lifecycle event happened in this transaction: tell whoever it concerns."""
-    if name == "assessment.submitted":
+    if name == "project.created":  # the assessment now awaits the tenant's other editors
+        _to_holders(session, project, "fill", "assessment", exclude=actor.username)
+    elif name == "targets.adjusted":  # the adjustment draft awaits the other editors too
+        _to_holders(session, project, "fill", "targets", exclude=actor.username)
+    elif name == "assessment.submitted":
         _to_holders(session, project, "decide", "assessment", exclude=actor.username)
     elif name == "assessment.decided":
         assessment = data["assessment"]

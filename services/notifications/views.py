@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -84,6 +85,16 @@ def _safe_link(link: str | None) -> str | None:
     if link and link.startswith("/") and not link.startswith("//") and "\\" not in link:
         return link
     return None
+
+
+@bp.get("/bell")
+def bell() -> Any:
+    """The bell alone, polled by every page's header (htmx, every 60 s) so that the badge follows
+    new notifications without a reload. Logged out (session expired): 286, which stops the polling."""
+    if optional_actor() is None:
+        return "", 286
+    page = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return render_template("notifications/_bell.html", on_list=page.rstrip("/") == url_for(".index"))
 
 
 @bp.get("")

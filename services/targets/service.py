@@ -521,6 +521,7 @@ def adjust(
         object_id=project.id,
         after={"number": new.number, "reason": reason, "explanation": new.adjustment_explanation},
     )
+    announce(session, actor, "targets.adjusted", project=project, target_set=new)
     return new
 
 

@@ -327,7 +327,13 @@ def test_email_goes_out_by_a_job_to_users_with_an_address(api, smtp, program_id,
     pid = new_project(api, program_id, unique)["id"]
     name = api.as_user("xq.editor").get(f"/api/v1/projects/{pid}").get_json()["name"]
     through_assessment(api, pid)  # the targets now await every editor: a notification and an e-mail
-    message = smtp.sink.wait_for(lambda m: m["To"] == f"{username}@czj.xq.test" and name in str(m["Subject"]))
+    message = smtp.sink.wait_for(
+        lambda m: (
+            m["To"] == f"{username}@czj.xq.test"
+            and name in str(m["Subject"])
+            and "绩效目标" in str(m["Subject"])
+        )
+    )
     assert str(message["Subject"]).startswith("【预算绩效管理】待办")
     assert "jixiao@czt.nx.test" in str(message["From"])
     text = message.get_content()
@@ -336,6 +342,7 @@ def test_email_goes_out_by_a_job_to_users_with_an_address(api, smtp, program_id,
     assert (
         smtp.sink.matching(lambda m: name in str(m["Subject"]) and m["To"] != f"{username}@czj.xq.test") == []
     )
+    api.as_user("xq.admin").patch(f"/api/v1/users/{created.get_json()['id']}", json={"is_active": False})
 
 
 def test_a_refused_email_is_recorded_and_never_marked_sent(api, runtime, smtp, program_id, unique):
@@ -360,16 +367,18 @@ def test_a_refused_email_is_recorded_and_never_marked_sent(api, runtime, smtp, p
     through_assessment(api, pid)
     assert any("填报绩效目标" in n["title"] for n in notes(api, "xq.editor", pid))  # in-app all the same
 
-    def delivery() -> Delivery:
+    def deliveries() -> list[Delivery]:  # the new project's and the targets' notifications
         with runtime.db.transaction(system="test: read deliveries") as s:
-            return s.execute(select(Delivery).where(Delivery.user_id == user_id)).scalars().one()
+            return list(s.execute(select(Delivery).where(Delivery.user_id == user_id)).scalars())
 
     deadline = time.monotonic() + 30
-    while delivery().last_error is None and time.monotonic() < deadline:
+    while any(d.last_error is None for d in deliveries()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    row = delivery()
-    assert row.status in ("pending", "failed") and row.sent_at is None  # retried by RQ, never "sent"
-    assert row.attempts >= 1 and "mailbox unavailable" in (row.last_error or "")
+    rows = deliveries()
+    assert len(rows) == 2
+    for row in rows:
+        assert row.status in ("pending", "failed") and row.sent_at is None  # retried by RQ, never "sent"
+        assert row.attempts >= 1 and "mailbox unavailable" in (row.last_error or "")
     assert smtp.sink.matching(lambda m: m["To"] == f"bounce.{unique}@czj.xq.test") == []
 
 
@@ -431,3 +440,35 @@ def test_an_adjustment_is_a_task_without_the_programs_deadline(api, program_id, 
     [item] = tasks(api, "xq.editor", pid)
     assert item["kind"] == "fill" and item["version"] == 2 and "目标调整" in item["title"]
     assert item["deadline"] is None and item["overdue"] is False  # the 2022 deadline was the first version's
+
+
+def test_the_other_editors_hear_of_a_new_project_and_of_an_adjustment(api, program_id, unique):
+    colleague = f"xq.colleague{unique}"
+    created = api.as_user("xq.admin").post(
+        "/api/v1/tenants/640104/users",
+        json={
+            "username": colleague,
+            "display_name": "同事",
+            "password": DEMO_PASSWORD,
+            "roles": ["project_editor"],
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    try:
+        pid = new_project(api, program_id, unique)["id"]  # by xq.editor
+        [task] = tasks(api, colleague, pid)
+        assert task["kind"] == "fill" and task["stage"] == "assessment"
+        assert any(n["kind"] == "task" and "填报事前评估" in n["title"] for n in notes(api, colleague, pid))
+        assert not any("填报事前评估" in n["title"] for n in notes(api, "xq.editor", pid))  # one's own act
+        through_assessment(api, pid)
+        submit_targets(api, pid)
+        review(api, "xq.dept", pid, "approve")
+        review(api, "xq.admin", pid, "approve")
+        adjusted = api.as_user("xq.editor").post(
+            f"/api/v1/projects/{pid}/targets/adjustments", json={"reason": "突发事件"}
+        )
+        assert adjusted.status_code == 201
+        assert any("目标调整" in n["title"] for n in notes(api, colleague, pid))
+        assert not any("目标调整" in n["title"] for n in notes(api, "xq.editor", pid))
+    finally:
+        api.as_user("xq.admin").patch(f"/api/v1/users/{created.get_json()['id']}", json={"is_active": False})

@@ -280,6 +280,21 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     expect(editor.get_by_test_id("unread-summary")).to_have_text("没有未读消息")
     assert _unread(api, "xq.editor") == 0
 
+    # --- the bell follows new notifications without a reload (htmx polls it every 60 s) ----------
+    editor.clock.install()
+    _go(editor, "/projects/")
+    expect(editor.get_by_test_id("unread-badge")).to_have_count(0)
+    client = api.as_user("xq.editor")
+    assert client.post(f"/api/v1/projects/{pid}/targets/submit").status_code == 200
+    again = api.as_user("xq.dept").post(
+        f"/api/v1/projects/{pid}/targets/reviews",
+        json={"decision": "return", "comments": {"relevance": "再次退回"}},
+    )
+    assert again.status_code == 200, again.get_json()
+    editor.clock.fast_forward("01:05")
+    expect(editor.get_by_test_id("unread-badge")).to_have_text("1")
+    expect(editor.get_by_test_id("bell")).not_to_have_class(re.compile(r"\bactive\b"))
+
     # --- an evaluator without grants: an empty queue -------------------------------------------
     evaluator = _as(fresh_page, "eval.ningping")
     expect(evaluator.get_by_test_id("tasks-empty")).to_contain_text("暂无待办事项")
