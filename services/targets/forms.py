@@ -14,19 +14,10 @@ from jixiao.services.projects.views import FIELD_LABELS, GOAL_LABELS
 
 from . import rules as target_rules
 from .models import TargetSet
+from .service import LINE_FIELDS as SERVICE_LINE_FIELDS
 
-LINE_FIELDS = (
-    "indicator_id",
-    "level2",
-    "name",
-    "value_type",
-    "direction",
-    "target_value",
-    "unit",
-    "weight",
-    "value_basis",
-    "note",
-)
+# The editor's inputs per line: the library link and the service's line fields.
+LINE_FIELDS = ("indicator_id", *SERVICE_LINE_FIELDS)
 
 
 def weight_text(weight: Any) -> str:

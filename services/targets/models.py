@@ -19,6 +19,8 @@ from jixiao.platform.core.tenancy import TenantOwned
 # the editor; superseded when a later adjustment is approved.
 SET_STATUSES = ("draft", "submitted", "returned", "approved", "superseded")
 REVIEW_LEVELS = {"first": "初审", "finance": "复核", "joint": "联审"}
+# Who reviews at each level (联审 by a granted evaluator arrives with the grants).
+ROLE_OF_LEVEL = {"first": "dept_reviewer", "finance": "bureau_admin", "joint": "evaluator"}
 COMMENT_KEYS = {
     "completeness": "完整性",
     "relevance": "相关性",

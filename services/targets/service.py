@@ -24,7 +24,15 @@ from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project, require_stage, set_stage_status
 
 from . import rules
-from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, REVIEW_LEVELS, TargetLine, TargetReview, TargetSet
+from .models import (
+    ADJUSTMENT_REASONS,
+    COMMENT_KEYS,
+    REVIEW_LEVELS,
+    ROLE_OF_LEVEL,
+    TargetLine,
+    TargetReview,
+    TargetSet,
+)
 
 LINE_LIMITS = {"name": 100, "target_value": 100, "unit": 20, "level2": 20, "value_basis": 20}
 MAX_WEIGHT = Decimal("100000")
@@ -39,9 +47,8 @@ LINE_FIELDS = (
     "value_basis",
     "note",
 )
-# The chain: who reviews at each level (联审 by a granted evaluator arrives with the grants).
+# The chain of levels in order (联审 by a granted evaluator arrives with the grants).
 CHAIN = ("first", "finance")
-ROLE_OF_LEVEL = {"first": "dept_reviewer", "finance": "bureau_admin", "joint": "evaluator"}
 
 
 @policy("targets.review", scope="reviews:write")

@@ -39,12 +39,11 @@ from jixiao.services.assessment.models import CONCLUSIONS, Assessment
 from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project, ProjectStage
 from jixiao.services.projects.service import stage_deadline
-from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, TargetReview, TargetSet
+from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, ROLE_OF_LEVEL, TargetReview, TargetSet
 
 KIND_NAMES = {"fill": "待填报", "revise": "退回修改", "review": "待审核", "decide": "待决策"}
 # Who acts on each kind (and, for a review, on each level of the chain).
 ROLE_OF = {"fill": "project_editor", "revise": "project_editor", "decide": "bureau_admin"}
-ROLE_OF_LEVEL = {"first": "dept_reviewer", "finance": "bureau_admin", "joint": "evaluator"}
 SCOPE_OF = {
     "fill": "projects:write",
     "revise": "projects:write",

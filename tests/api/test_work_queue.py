@@ -23,6 +23,16 @@ def program_id(api, unique) -> int:
     return create_program(api, unique, 10)
 
 
+def new_user(api, username: str, display_name: str, roles: list[str], email: str | None = None) -> dict:
+    """A user of 兴庆区 with the demo password (so that `api.as_user` can log in as them)."""
+    body = {"username": username, "display_name": display_name, "password": DEMO_PASSWORD, "roles": roles}
+    created = api.as_user("xq.admin").post(
+        "/api/v1/tenants/640104/users", json=body | ({"email": email} if email else {})
+    )
+    assert created.status_code == 201, created.get_json()
+    return created.get_json()
+
+
 def tasks(api, username: str, pid: int, **params) -> list[dict]:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     resp = api.as_user(username).get(f"/api/v1/me/tasks?page_size=200&{query}")
@@ -307,21 +317,9 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
 
 def test_email_goes_out_by_a_job_to_users_with_an_address(api, smtp, program_id, unique):
     username = f"xq.mail{unique}"
-    created = api.as_user("xq.admin").post(
-        "/api/v1/tenants/640104/users",
-        json={
-            "username": username,
-            "display_name": "邮件测试",
-            "password": "Mail@2026ok",
-            "roles": ["project_editor"],
-            "email": f"{username}@czj.xq.test",
-        },
-    )
-    assert created.status_code == 201, created.get_json()
-    assert created.get_json()["email"] == f"{username}@czj.xq.test"
-    bad = api.as_user("xq.admin").patch(
-        f"/api/v1/users/{created.get_json()['id']}", json={"email": "不是邮箱"}
-    )
+    created = new_user(api, username, "邮件测试", ["project_editor"], email=f"{username}@czj.xq.test")
+    assert created["email"] == f"{username}@czj.xq.test"
+    bad = api.as_user("xq.admin").patch(f"/api/v1/users/{created['id']}", json={"email": "不是邮箱"})
     assert bad.status_code == 422 and "email" in bad.get_json()["errors"]
 
     pid = new_project(api, program_id, unique)["id"]
@@ -342,7 +340,7 @@ def test_email_goes_out_by_a_job_to_users_with_an_address(api, smtp, program_id,
     assert (
         smtp.sink.matching(lambda m: name in str(m["Subject"]) and m["To"] != f"{username}@czj.xq.test") == []
     )
-    api.as_user("xq.admin").patch(f"/api/v1/users/{created.get_json()['id']}", json={"is_active": False})
+    api.as_user("xq.admin").patch(f"/api/v1/users/{created['id']}", json={"is_active": False})
 
 
 def test_a_refused_email_is_recorded_and_never_marked_sent(api, runtime, smtp, program_id, unique):
@@ -351,18 +349,8 @@ def test_a_refused_email_is_recorded_and_never_marked_sent(api, runtime, smtp, p
     from jixiao.services.notifications.models import Delivery
 
     username = f"xq.bounce{unique}"
-    created = api.as_user("xq.admin").post(
-        "/api/v1/tenants/640104/users",
-        json={
-            "username": username,
-            "display_name": "退信测试",
-            "password": "Mail@2026ok",
-            "roles": ["project_editor"],
-            "email": f"bounce.{unique}@czj.xq.test",
-        },
-    )
-    assert created.status_code == 201, created.get_json()
-    user_id = created.get_json()["id"]
+    created = new_user(api, username, "退信测试", ["project_editor"], email=f"bounce.{unique}@czj.xq.test")
+    user_id = created["id"]
     pid = new_project(api, program_id, unique)["id"]
     through_assessment(api, pid)
     assert any("填报绩效目标" in n["title"] for n in notes(api, "xq.editor", pid))  # in-app all the same
@@ -386,16 +374,7 @@ def test_nobody_is_asked_to_act_where_the_chain_refuses_them(api, program_id, un
     """A bureau admin who filled the targets is not asked to 复核 them; a person holding both reviewer
     roles who passed 初审 is not asked (or reminded) to 复核 the same submission."""
     both = f"xq.both{unique}"
-    created = api.as_user("xq.admin").post(
-        "/api/v1/tenants/640104/users",
-        json={
-            "username": both,
-            "display_name": "兼任审核人",
-            "password": DEMO_PASSWORD,  # so that api.as_user can log in
-            "roles": ["dept_reviewer", "bureau_admin"],
-        },
-    )
-    assert created.status_code == 201, created.get_json()
+    created = new_user(api, both, "兼任审核人", ["dept_reviewer", "bureau_admin"])
     try:
         # the bureau admin fills and submits; the dual-role user passes 初审
         pid = new_project(api, program_id, unique)["id"]
@@ -422,7 +401,7 @@ def test_nobody_is_asked_to_act_where_the_chain_refuses_them(api, program_id, un
             == 409
         )
     finally:
-        api.as_user("xq.admin").patch(f"/api/v1/users/{created.get_json()['id']}", json={"is_active": False})
+        api.as_user("xq.admin").patch(f"/api/v1/users/{created['id']}", json={"is_active": False})
 
 
 def test_an_adjustment_is_a_task_without_the_programs_deadline(api, program_id, unique):
@@ -444,16 +423,7 @@ def test_an_adjustment_is_a_task_without_the_programs_deadline(api, program_id, 
 
 def test_the_other_editors_hear_of_a_new_project_and_of_an_adjustment(api, program_id, unique):
     colleague = f"xq.colleague{unique}"
-    created = api.as_user("xq.admin").post(
-        "/api/v1/tenants/640104/users",
-        json={
-            "username": colleague,
-            "display_name": "同事",
-            "password": DEMO_PASSWORD,
-            "roles": ["project_editor"],
-        },
-    )
-    assert created.status_code == 201, created.get_json()
+    created = new_user(api, colleague, "同事", ["project_editor"])
     try:
         pid = new_project(api, program_id, unique)["id"]  # by xq.editor
         [task] = tasks(api, colleague, pid)
@@ -471,4 +441,4 @@ def test_the_other_editors_hear_of_a_new_project_and_of_an_adjustment(api, progr
         assert any("目标调整" in n["title"] for n in notes(api, colleague, pid))
         assert not any("目标调整" in n["title"] for n in notes(api, "xq.editor", pid))
     finally:
-        api.as_user("xq.admin").patch(f"/api/v1/users/{created.get_json()['id']}", json={"is_active": False})
+        api.as_user("xq.admin").patch(f"/api/v1/users/{created['id']}", json={"is_active": False})

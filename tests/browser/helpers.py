@@ -114,3 +114,24 @@ def assert_no_inline_script(page: Any) -> None:
     html = page.content()
     assert INLINE_SCRIPT.findall(html) == [], f"inline <script> on {page.url}"
     assert page.evaluate(FIND_INLINE_HANDLERS) == [], f"inline event handler on {page.url}"
+
+
+def signed_in(fresh_page: Any, username: str, password: str = "Demo@2026") -> Any:
+    """A new browser context logged in as `username` (confirm dialogs accepted), page settled."""
+    from playwright.sync_api import expect
+
+    from tests.support.browser import login
+
+    page = fresh_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm questions
+    login(page, username, password)
+    expect(page.get_by_test_id("who")).to_contain_text(username)
+    settle(page)
+    return page
+
+
+def go(page: Any, url: str) -> None:
+    """Navigate once the current page has settled, and let the new one settle."""
+    settle(page)
+    page.goto(url)
+    settle(page)

@@ -18,9 +18,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.test_project_lifecycle import CRITERIA, new_project
-from tests.support.browser import login
 
-from .helpers import assert_no_inline_script, csp_directives, expect_document_status, settle, shot
+from .helpers import (
+    assert_no_inline_script,
+    csp_directives,
+    expect_document_status,
+    go,
+    settle,
+    shot,
+    signed_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -67,21 +74,6 @@ def _program(api: Any, unique: str) -> int:
     return resp.get_json()["id"]
 
 
-def _as(fresh_page: Any, username: str) -> Any:
-    page = fresh_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # the 删除 confirmation
-    login(page, username)
-    expect(page.get_by_test_id("who")).to_contain_text(username)
-    settle(page)
-    return page
-
-
-def _go(page: Any, url: str) -> None:
-    settle(page)
-    page.goto(url)
-    settle(page)
-
-
 def _throttle_uploads(page: Any, bytes_per_second: int) -> Any:
     """Slow the uploads down (Chromium's network emulation), so the progress bar moves visibly."""
     cdp = page.context.new_cdp_session(page)
@@ -97,8 +89,8 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     project = new_project(api, _program(api, unique), unique, years=(2026,))
     pid = project["id"]
 
-    editor = _as(fresh_page, "xq.editor")
-    _go(editor, f"/projects/{pid}")
+    editor = signed_in(fresh_page, "xq.editor")
+    go(editor, f"/projects/{pid}")
     editor.get_by_test_id("tab-evidence").click()
     settle(editor)
     expect(editor.get_by_test_id("tab-evidence")).to_have_attribute("aria-current", "page")
@@ -229,7 +221,7 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
         == 200
     )
     assert client.post(f"/api/v1/projects/{pid}/assessment/submit").status_code == 200
-    _go(editor, f"/evidence/projects/{pid}")
+    go(editor, f"/evidence/projects/{pid}")
     panel = editor.get_by_test_id("evidence-panel-assessment")
     expect(panel.get_by_test_id("evidence-stage-status")).to_have_text("审核中")
     expect(panel.get_by_test_id("delete")).to_have_count(0)
@@ -256,8 +248,8 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     first_id = row_id_of(api, pid, "立项批复（2026）.pdf")
 
     # --- the finance decision sees the stage's evidence beside the assessment, read-only -----------
-    decider = _as(fresh_page, "xq.admin")
-    _go(decider, f"/projects/{pid}/assessment")
+    decider = signed_in(fresh_page, "xq.admin")
+    go(decider, f"/projects/{pid}/assessment")
     expect(decider.get_by_test_id("decision-form")).to_be_visible()
     beside = decider.get_by_test_id("evidence-beside")
     expect(beside).to_contain_text("佐证材料（事前评估）")
@@ -272,8 +264,8 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     shot(decider, "evidence-beside-decision")
 
     # --- the walls ------------------------------------------------------------------------------
-    city = _as(fresh_page, "yc.admin")
-    _go(city, f"/projects/{pid}")
+    city = signed_in(fresh_page, "yc.admin")
+    go(city, f"/projects/{pid}")
     city.get_by_test_id("tab-evidence").click()
     settle(city)
     expect(city.get_by_test_id("read-only-badge")).to_be_visible()
@@ -285,7 +277,7 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     expect(city_panel.get_by_test_id("download")).to_have_count(2)
     shot(city, "evidence-yc-admin")
 
-    sibling = _as(fresh_page, "xx.admin")
+    sibling = signed_in(fresh_page, "xx.admin")
     expect_document_status(sibling, 404)
     for path in (
         f"/evidence/projects/{pid}",

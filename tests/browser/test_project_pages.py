@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import login
-
-from .helpers import assert_no_inline_script, expect_document_status, settle, shot
+from .helpers import assert_no_inline_script, expect_document_status, go, settle, shot, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,21 +24,6 @@ CRITERIA = (
     "funding_compliance",
     "fiscal_affordability",
 )
-
-
-def _as(fresh_page: Any, username: str) -> Any:
-    page = fresh_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm questions
-    login(page, username)
-    expect(page.get_by_test_id("who")).to_contain_text(username)
-    settle(page)
-    return page
-
-
-def _go(page: Any, url: str) -> None:
-    settle(page)
-    page.goto(url)
-    settle(page)
 
 
 def _create_program(page: Any, name: str) -> str:
@@ -125,25 +108,25 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     program = f"浏览器测试试点{unique}"
     name = f"老旧小区改造{unique}"
 
-    nx = _as(fresh_page, "nx.admin")
+    nx = signed_in(fresh_page, "nx.admin")
     shot(nx, "navbar-nx-admin")
     _create_program(nx, program)
 
     # --- the county files a project and its ex-ante assessment ----------------------------------
-    editor = _as(fresh_page, "xq.editor")
+    editor = signed_in(fresh_page, "xq.editor")
     project_url = _create_project(editor, program, name)
     assert_no_inline_script(editor)
     shot(editor, "project-detail-new")
     pid = re.search(r"/projects/(\d+)", project_url).group(1)
 
-    _go(editor, "/projects/?program=")
+    go(editor, "/projects/?program=")
     row = editor.get_by_test_id("project-row").filter(has_text=name)
     expect(row.get_by_test_id("stage-badge")).to_have_text("填报中")
     expect(row).to_contain_text("1,250,000.00")
     expect(editor.get_by_test_id("project-table")).not_to_contain_text("地区")  # a county: no tenant column
     shot(editor, "projects-list-xq-editor")
 
-    _go(editor, f"/projects/{pid}/assessment")
+    go(editor, f"/projects/{pid}/assessment")
     expect_document_status(editor, 422)
     editor.fill("#f-necessity-score", "90")
     editor.fill("#f-necessity-opinion", "群众改造需求迫切")
@@ -166,8 +149,8 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     expect(editor.get_by_test_id("score-economy")).to_have_text("85")
     expect(editor.get_by_test_id("decision-form")).to_have_count(0)
 
-    admin = _as(fresh_page, "xq.admin")
-    _go(admin, f"/projects/{pid}")
+    admin = signed_in(fresh_page, "xq.admin")
+    go(admin, f"/projects/{pid}")
     admin.get_by_test_id("panel-action").click()
     settle(admin)
     expect_document_status(admin, 422)
@@ -182,7 +165,7 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     expect(admin.get_by_test_id("step-targets")).to_have_attribute("data-state", "current")
 
     # --- targets: template, inline check, fix, submit -------------------------------------------
-    _go(editor, f"/projects/{pid}/targets")
+    go(editor, f"/projects/{pid}/targets")
     expect(editor.get_by_test_id("template-select").locator("option:checked")).to_contain_text("工程基建类")
     # pick a line from the library (search as you type), then remove it again
     editor.get_by_test_id("library-search").press_sequentially("px", delay=40)
@@ -231,8 +214,8 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 201, uploaded.get_json()
-    dept = _as(fresh_page, "xq.dept")
-    _go(dept, f"/projects/{pid}/targets/review")
+    dept = signed_in(fresh_page, "xq.dept")
+    go(dept, f"/projects/{pid}/targets/review")
     beside = dept.get_by_test_id("evidence-beside")  # the reviewer sees the files beside the targets
     expect(beside).to_contain_text("佐证材料（绩效目标）")
     expect(beside.get_by_test_id("evidence-row")).to_contain_text("实施方案（2026）.pdf")
@@ -247,7 +230,7 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     dept.get_by_test_id("approve").click()
     expect(dept.locator(".alert-success")).to_contain_text("初审通过")
 
-    _go(admin, f"/projects/{pid}/targets/review")
+    go(admin, f"/projects/{pid}/targets/review")
     expect(admin.get_by_test_id("reviews")).to_contain_text("指标完整")
     admin.get_by_test_id("comment-feasibility").fill("目标可行")
     admin.get_by_test_id("approve").click()
@@ -257,7 +240,7 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     shot(admin, "project-detail-monitoring")
 
     # --- frozen; an adjustment makes version 2 with its diff ------------------------------------
-    _go(editor, f"/projects/{pid}/targets")
+    go(editor, f"/projects/{pid}/targets")
     expect(editor.get_by_test_id("frozen-note")).to_be_visible()
     expect(editor.get_by_test_id("targets-form")).to_have_count(0)
     expect(editor.locator("input[name=line_weight]")).to_have_count(0)
@@ -280,7 +263,7 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     expect(editor.get_by_test_id("version-1")).to_contain_text("已审核通过")
     shot(editor, "targets-versions")
 
-    _go(editor, f"/projects/{pid}/targets/print")
+    go(editor, f"/projects/{pid}/targets/print")
     expect(editor.get_by_test_id("declaration")).to_contain_text("项目支出绩效目标申报表")
     expect(editor.get_by_test_id("declaration")).to_contain_text("1,250,000.00")
     expect(editor.get_by_test_id("declaration-lines")).to_contain_text("经济成本")
@@ -289,7 +272,7 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     editor.emulate_media(media="screen")
 
     # --- the walls ------------------------------------------------------------------------------
-    sibling = _as(fresh_page, "xx.admin")
+    sibling = signed_in(fresh_page, "xx.admin")
     expect_document_status(sibling, 404)
     for path in ("", "/assessment", "/targets", "/targets/versions", "/targets/print"):
         response = sibling.goto(f"{live_server}/projects/{pid}{path}")
@@ -297,15 +280,15 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
         settle(sibling)
     expect(sibling.locator("h1")).to_contain_text("404")
 
-    city = _as(fresh_page, "yc.admin")
-    _go(city, "/projects/?program=")
+    city = signed_in(fresh_page, "yc.admin")
+    go(city, "/projects/?program=")
     city_row = city.get_by_test_id("project-row").filter(has_text=name)
     expect(city_row.get_by_test_id("tenant")).to_have_text("兴庆区")
     expect(city_row).to_contain_text("只读")
     shot(city, "projects-list-yc-admin")
-    _go(city, f"/projects/{pid}")
+    go(city, f"/projects/{pid}")
     expect(city.get_by_test_id("read-only-badge")).to_be_visible()
-    _go(city, f"/projects/{pid}/targets")
+    go(city, f"/projects/{pid}/targets")
     expect(city.get_by_test_id("targets-form")).to_have_count(0)
     expect(city.get_by_test_id("adjust-form")).to_have_count(0)
     expect(city.get_by_test_id("targets-view")).to_be_visible()

@@ -3,24 +3,14 @@ what changed since the version that was returned — goals, lines added, removed
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.api.test_project_lifecycle import create_program, lines, new_project, through_assessment
-from tests.support.browser import login
 
-from .helpers import assert_no_inline_script, settle, shot
+from .helpers import assert_no_inline_script, settle, shot, signed_in
 
 pytestmark = pytest.mark.browser
-
-
-def _as(fresh_page: Any, username: str) -> Any:
-    page = fresh_page()
-    login(page, username)
-    settle(page)
-    return page
 
 
 def test_the_reviewer_sees_the_changes_since_the_return(fresh_page, live_server, api, unique):
@@ -32,7 +22,7 @@ def test_the_reviewer_sees_the_changes_since_the_return(fresh_page, live_server,
     )
     assert editor.post(f"/api/v1/projects/{pid}/targets/submit").status_code == 200
 
-    page = _as(fresh_page, "xq.dept")
+    page = signed_in(fresh_page, "xq.dept")
     page.goto(f"{live_server}/projects/{pid}/targets/review")
     settle(page)
     expect(page.get_by_test_id("review-form")).to_be_visible()

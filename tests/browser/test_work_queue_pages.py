@@ -18,28 +18,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.api.test_project_lifecycle import create_program, lines, new_project, through_assessment
-from tests.support.browser import login
 
-from .helpers import assert_no_inline_script, expect_document_status, settle, shot
+from .helpers import assert_no_inline_script, expect_document_status, go, settle, shot, signed_in
 
 pytestmark = pytest.mark.browser
 
 RED = re.compile(r"rgb\((\d+), (\d+), (\d+)\)")
-
-
-def _as(fresh_page: Any, username: str, password: str = "Demo@2026") -> Any:
-    page = fresh_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm questions
-    login(page, username, password)
-    expect(page.get_by_test_id("who")).to_contain_text(username)
-    settle(page)
-    return page
-
-
-def _go(page: Any, url: str) -> None:
-    settle(page)
-    page.goto(url)
-    settle(page)
 
 
 def _task_row(page: Any, pid: int) -> Any:
@@ -95,7 +79,7 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     assert submitted.status_code == 200, submitted.get_json()
 
     # --- 初审: the department reviewer's home is the queue ----------------------------------------
-    dept = _as(fresh_page, "xq.dept")
+    dept = signed_in(fresh_page, "xq.dept")
     expect(dept).to_have_url(f"{live_server}/")
     expect(dept.get_by_test_id("tab-todo")).to_have_attribute("aria-current", "page")
     row = _task_row(dept, pid)
@@ -144,7 +128,7 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     expect(row).to_have_count(1)
     expect(dept.get_by_test_id("overdue-filter")).to_have_value("yes")
     expect(dept.get_by_test_id("kind-filter-review")).to_have_attribute("aria-current", "true")
-    _go(dept, "/?stage=assessment")  # a department reviewer acts on no assessment
+    go(dept, "/?stage=assessment")  # a department reviewer acts on no assessment
     expect(dept.get_by_test_id("stage-filter")).to_have_value("assessment")
     expect(dept.get_by_test_id("task-row")).to_have_count(0)
     expect(dept.get_by_test_id("tasks-empty")).to_contain_text("暂无待办事项")
@@ -152,7 +136,7 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     dept.get_by_test_id("reset-filters").click()
     expect(dept).to_have_url(f"{live_server}/")
     expect(row).to_have_count(1)
-    _go(dept, "/tasks?kind=review&stage=targets&bogus=1")  # the alias keeps its filters
+    go(dept, "/tasks?kind=review&stage=targets&bogus=1")  # the alias keeps its filters
     expect(dept).to_have_url(f"{live_server}/?kind=review&stage=targets")
     expect(row).to_have_count(1)
 
@@ -180,17 +164,17 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     assert _badge(dept) == before - 1
     nav = dept.locator("nav.navbar")
     expect(nav.get_by_role("link", name="项目", exact=True)).to_have_attribute("aria-current", "page")
-    _go(dept, "/notifications")
+    go(dept, "/notifications")
     expect(_note(dept, nid)).to_have_attribute("data-read", "yes")
     expect(_note(dept, nid).get_by_test_id("mark-read")).to_have_count(0)
     expect(_note(dept, nid)).to_contain_text("已读于")
 
     # --- 初审 approved: gone from the queue, in 已办 -----------------------------------------------
-    _go(dept, f"/projects/{pid}/targets/review")
+    go(dept, f"/projects/{pid}/targets/review")
     dept.get_by_test_id("comment-completeness").fill("指标完整，同意报财政复核")
     dept.get_by_test_id("approve").click()
     expect(dept.locator(".alert-success")).to_contain_text("初审通过")
-    _go(dept, "/")
+    go(dept, "/")
     expect(dept.get_by_test_id("work-queue")).to_be_visible()
     expect(row).to_have_count(0)
     dept.get_by_test_id("tab-done").click()
@@ -208,7 +192,7 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     expect(done).to_have_count(1)  # ?tab=done is an address too
 
     # --- 复核 at the bureau; the item's notification marked read in place ------------------------
-    admin = _as(fresh_page, "xq.admin")
+    admin = signed_in(fresh_page, "xq.admin")
     admin_row = _task_row(admin, pid)
     expect(admin_row).to_have_attribute("data-kind", "review")
     expect(admin_row.get_by_test_id("task-title")).to_have_text("复核绩效目标")
@@ -235,10 +219,10 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     shot(admin, "notifications-marked-read")
 
     # --- a sibling county sees none of it -----------------------------------------------------------
-    sibling = _as(fresh_page, "xx.admin")
+    sibling = signed_in(fresh_page, "xx.admin")
     expect(sibling.get_by_test_id("work-queue")).to_be_visible()
     expect(_task_row(sibling, pid)).to_have_count(0)
-    _go(sibling, "/notifications")
+    go(sibling, "/notifications")
     expect(sibling.get_by_test_id("notification-row").filter(has_text=name)).to_have_count(0)
     token = sibling.locator('meta[name="csrf-token"]').get_attribute("content")
     for action in ("read", "open"):  # someone else's notification does not exist for them
@@ -249,14 +233,14 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
 
     # --- 复核 returns it with a reason: the editor hears it -------------------------------------
     reason = f"成本指标测算依据不足{unique}"
-    _go(admin, f"/projects/{pid}/targets/review")
+    go(admin, f"/projects/{pid}/targets/review")
     admin.get_by_test_id("comment-feasibility").fill(reason)
     admin.get_by_test_id("return").click()
     expect(admin.locator(".alert-warning")).to_contain_text("已退回绩效目标")
-    _go(admin, "/")
+    go(admin, "/")
     expect(_task_row(admin, pid)).to_have_count(0)
 
-    editor = _as(fresh_page, "xq.editor")
+    editor = signed_in(fresh_page, "xq.editor")
     editor_row = _task_row(editor, pid)
     expect(editor_row).to_have_attribute("data-kind", "revise")
     expect(editor_row.get_by_test_id("task-kind")).to_have_text("退回修改")
@@ -282,7 +266,7 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
 
     # --- the bell follows new notifications without a reload (htmx polls it every 60 s) ----------
     editor.clock.install()
-    _go(editor, "/projects/")
+    go(editor, "/projects/")
     expect(editor.get_by_test_id("unread-badge")).to_have_count(0)
     client = api.as_user("xq.editor")
     assert client.post(f"/api/v1/projects/{pid}/targets/submit").status_code == 200
@@ -296,7 +280,7 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     expect(editor.get_by_test_id("bell")).not_to_have_class(re.compile(r"\bactive\b"))
 
     # --- an evaluator without grants: an empty queue -------------------------------------------
-    evaluator = _as(fresh_page, "eval.ningping")
+    evaluator = signed_in(fresh_page, "eval.ningping")
     expect(evaluator.get_by_test_id("tasks-empty")).to_contain_text("暂无待办事项")
     expect(evaluator.get_by_test_id("task-row")).to_have_count(0)
     shot(evaluator, "home-queue-empty-evaluator")
@@ -308,8 +292,8 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
 def test_user_form_takes_an_optional_email(fresh_page, live_server, unique):
     username = f"xq.mail{unique}"
     address = f"{username}@czj.xq.test"
-    admin = _as(fresh_page, "xq.admin")
-    _go(admin, "/admin/users")
+    admin = signed_in(fresh_page, "xq.admin")
+    go(admin, "/admin/users")
     expect_document_status(admin, 422)
     admin.get_by_label("用户名").fill(username)
     admin.get_by_label("姓名").fill("邮件测试")
@@ -340,7 +324,7 @@ def test_user_form_takes_an_optional_email(fresh_page, live_server, unique):
     shot(admin, "users-with-email")
 
     # the new user: nothing to read yet
-    newcomer = _as(fresh_page, username, "Mail@2026ok")
+    newcomer = signed_in(fresh_page, username, "Mail@2026ok")
     expect(newcomer.get_by_test_id("unread-badge")).to_have_count(0)
     newcomer.get_by_test_id("bell").click()
     expect(newcomer).to_have_url(f"{live_server}/notifications")
