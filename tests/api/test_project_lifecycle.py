@@ -61,7 +61,7 @@ def new_project(api, program_id, unique, *, tenant="xq", project_class="工程�
     return resp.get_json()
 
 
-def through_assessment(api, project_id: int) -> None:
+def submit_assessment(api, project_id: int) -> None:
     editor = api.as_user("xq.editor")
     assert (
         editor.put(
@@ -70,6 +70,10 @@ def through_assessment(api, project_id: int) -> None:
         == 200
     )
     assert editor.post(f"/api/v1/projects/{project_id}/assessment/submit").status_code == 200
+
+
+def through_assessment(api, project_id: int) -> None:
+    submit_assessment(api, project_id)
     decided = api.as_user("xq.admin").post(
         f"/api/v1/projects/{project_id}/assessment/decision",
         json={"conclusion": "support", "opinion": "同意"},

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_project_lifecycle import CRITERIA, create_program, lines, new_project, through_assessment
+from tests.api.test_project_lifecycle import (
+    create_program,
+    lines,
+    new_project,
+    submit_assessment,
+    through_assessment,
+)
 from tests.support.api import DEMO_PASSWORD
 from tests.support.cli import clean_env
 
@@ -157,14 +163,7 @@ def test_the_reviewer_sees_what_changed_since_the_return(api, program_id, unique
 
 def test_the_assessment_decision_is_a_task_and_its_outcome_a_notification(api, program_id, unique):
     pid = new_project(api, program_id, unique)["id"]
-    editor = api.as_user("xq.editor")
-    assert (
-        editor.put(
-            f"/api/v1/projects/{pid}/assessment", json={"criteria": CRITERIA, "summary": "建议支持"}
-        ).status_code
-        == 200
-    )
-    assert editor.post(f"/api/v1/projects/{pid}/assessment/submit").status_code == 200
+    submit_assessment(api, pid)
     [item] = tasks(api, "xq.admin", pid)
     assert item["kind"] == "decide" and item["stage"] == "assessment" and item["deadline"] == "2022-10-31"
     assert tasks(api, "xq.dept", pid) == [] and tasks(api, "xq.editor", pid) == []
@@ -287,18 +286,8 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
     assert notes(api, "xx.editor", pid) == []
 
     # the targets: the same reminder whether or not a draft was saved in between
+    through_assessment(api, pid)
     editor = api.as_user("xq.editor")
-    assert (
-        editor.put(
-            f"/api/v1/projects/{pid}/assessment", json={"criteria": CRITERIA, "summary": "建议支持"}
-        ).status_code
-        == 200
-    )
-    assert editor.post(f"/api/v1/projects/{pid}/assessment/submit").status_code == 200
-    decided = api.as_user("xq.admin").post(
-        f"/api/v1/projects/{pid}/assessment/decision", json={"conclusion": "support", "opinion": "同意"}
-    )
-    assert decided.status_code == 200
 
     def target_reminders() -> list[dict]:
         return [n for n in reminders() if n["stage"] == "targets"]
