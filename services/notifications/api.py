@@ -10,7 +10,13 @@ from flask_smorest import Blueprint
 from jixiao.platform.web.context import actor, db
 
 from . import service
-from .schemas import NotificationPageSchema, NotificationQuerySchema, NotificationSchema, ReadAllSchema
+from .schemas import (
+    NotificationPageSchema,
+    NotificationQuerySchema,
+    NotificationSchema,
+    ReadAllArgsSchema,
+    ReadAllSchema,
+)
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="消息通知")
 
@@ -43,9 +49,10 @@ class ReadNotification(MethodView):
 
 @blp.route("/me/notifications/read-all")
 class ReadAll(MethodView):
+    @blp.arguments(ReadAllArgsSchema, location="query")
     @blp.response(200, ReadAllSchema)
-    def post(self) -> Any:
-        """Mark all of the caller's notifications read."""
-        marked = service.mark_all_read(db(), actor())
+    def post(self, args: dict[str, Any]) -> Any:
+        """Mark all of the caller's notifications read (`?up_to=` id: only those the client has shown)."""
+        marked = service.mark_all_read(db(), actor(), up_to=args["up_to"])
         db().commit()
         return {"marked": marked, "unread": service.unread_count(db(), actor())}

@@ -37,6 +37,14 @@ class NotificationPageSchema(Schema):
     unread = fields.Int(metadata={"description": "the caller's unread count (the header badge)"})
 
 
+class ReadAllArgsSchema(Schema):
+    up_to = fields.Int(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "only notifications with an id up to this one (what the client has shown)"},
+    )
+
+
 class ReadAllSchema(Schema):
     marked = fields.Int()
     unread = fields.Int()

@@ -318,13 +318,21 @@ def mark_read(session: Session, actor: Actor, notification_id: int) -> Notificat
     return note
 
 
-def mark_all_read(session: Session, actor: Actor) -> int:
+def newest_id(session: Session, actor: Actor) -> int | None:
+    """The user's newest notification (the page's 全部标为已读 marks up to what was shown)."""
+    return session.execute(
+        select(func.max(Notification.id)).where(Notification.user_id == actor.user_id)
+    ).scalar_one_or_none()
+
+
+def mark_all_read(session: Session, actor: Actor, up_to: int | None = None) -> int:
+    """Mark the user's unread notifications read — with `up_to`, only those up to that id, so that
+    one arriving after the list was shown stays unread."""
     authorize(actor, "notifications.write")
-    result = session.execute(
-        update(Notification)
-        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
+    stmt = update(Notification).where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+    if up_to is not None:
+        stmt = stmt.where(Notification.id <= up_to)
+    result = session.execute(stmt.values(read_at=utcnow()))
     count = cast(CursorResult[Any], result).rowcount
     if count:
         record(
@@ -332,7 +340,7 @@ def mark_all_read(session: Session, actor: Actor) -> int:
             "notification.read_all",
             object_type="user",
             object_id=actor.user_id,
-            after={"count": count},
+            after={"count": count, "up_to": up_to},
         )
     return int(count or 0)
 

@@ -109,6 +109,7 @@ def index() -> Any:
         pages=pages,
         page_numbers=page_numbers(results.page, pages),
         unread=unread_notifications(),
+        newest_id=service.newest_id(db(), actor()),
         kinds=KINDS,
         kind_badges=KIND_BADGES,
     )
@@ -125,6 +126,7 @@ def read(notification_id: int) -> Any:
         return render_template(
             "notifications/_read.html",
             note=note,
+            newest_id=service.newest_id(s, actor()),
             kinds=KINDS,
             kind_badges=KIND_BADGES,
             oob=True,
@@ -147,7 +149,8 @@ def open_notification(notification_id: int) -> Any:
 @login_required
 def read_all() -> Any:
     s = db()
-    marked = service.mark_all_read(s, actor())
+    up_to = request.form.get("up_to", type=int)
+    marked = service.mark_all_read(s, actor(), up_to=up_to)
     s.commit()
     flash(f"已将 {marked} 条消息标为已读" if marked else "没有未读消息", "success" if marked else "info")
     return redirect(_back())

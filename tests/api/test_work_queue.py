@@ -219,8 +219,16 @@ def test_notifications_are_private_and_marked_read(api, program_id, unique):
     assert listed["unread"] == before - 1
     unread_only = api.as_user("xq.dept").get("/api/v1/me/notifications?unread=true&page_size=200").get_json()
     assert note["id"] not in [n["id"] for n in unread_only["items"]]
+    # up to what the client has shown: a newer one stays unread
+    shown = unread_only["items"][0]["id"] if unread_only["items"] else note["id"]  # newest first
+    review(api, "xq.dept", pid, "return", feasibility="请补充测算依据")  # → xq.editor, not xq.dept
+    submit_targets(api, pid)  # a new 待办 for xq.dept, after what it was shown
+    newer = [n for n in notes(api, "xq.dept", pid) if n["id"] > shown and not n["read"]]
+    assert len(newer) == 1
+    some = api.as_user("xq.dept").post(f"/api/v1/me/notifications/read-all?up_to={shown}").get_json()
+    assert some["marked"] == before - 1 and some["unread"] == 1
     everything = api.as_user("xq.dept").post("/api/v1/me/notifications/read-all").get_json()
-    assert everything["marked"] == before - 1 and everything["unread"] == 0
+    assert everything["marked"] == 1 and everything["unread"] == 0
     events = (
         api.as_user("xq.admin").get("/api/v1/audit-events?action=notification.read&page_size=200").get_json()
     )
