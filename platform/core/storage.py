@@ -36,7 +36,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 from urllib.parse import quote, urlsplit
@@ -101,6 +101,7 @@ class StoredObject:
     size: int
     sha256: str | None  # hex; None when the store cannot tell without reading (S3 stat)
     content_type: str
+    modified: datetime | None = None  # from `stat` (age-based housekeeping); None after a put
 
 
 class Readable(Protocol):
@@ -448,7 +449,7 @@ class LocalStore(ObjectStore):
                 content_type = meta.get("content_type") or DEFAULT_CONTENT_TYPE
         except (OSError, ValueError):
             pass  # no/stale sidecar: the bytes are still the truth
-        return StoredObject(key, st.st_size, sha256, content_type)
+        return StoredObject(key, st.st_size, sha256, content_type, datetime.fromtimestamp(st.st_mtime, UTC))
 
     def delete(self, key: str) -> None:
         path = self._path(key)
@@ -744,7 +745,9 @@ class S3Store(ObjectStore):
             self._raise(exc, key)
         if info.is_dir:
             return None
-        return StoredObject(key, int(info.size or 0), None, info.content_type or DEFAULT_CONTENT_TYPE)
+        return StoredObject(
+            key, int(info.size or 0), None, info.content_type or DEFAULT_CONTENT_TYPE, info.last_modified
+        )
 
     def delete(self, key: str) -> None:
         validate_key(key)

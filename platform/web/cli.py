@@ -255,6 +255,24 @@ def evidence_reconcile(fix: bool) -> None:
         sys.exit(1)
 
 
+@main.group("exports")
+def exports_group() -> None:
+    """Exported workbooks in the object store."""
+
+
+@exports_group.command("cleanup")
+@click.option("--days", default=7, show_default=True, help="Keep exports younger than this many days.")
+@with_appcontext
+def exports_cleanup(days: int) -> None:
+    """Delete exports older than their download link (run daily by a CronJob)."""
+    from datetime import UTC, datetime, timedelta
+
+    from jixiao.services.targets import excel
+
+    deleted = excel.cleanup_exports(_rt().store, datetime.now(UTC), timedelta(days=days))
+    click.echo(f"已清理过期的导出文件 {len(deleted)} 个")
+
+
 # --- notifications ---------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, NotFound
 from jixiao.platform.core.jobs import JobInfo
 from jixiao.platform.core.runtime import current_runtime
+from jixiao.platform.core.storage import ObjectStore
 from jixiao.services.indicators.models import FRAMEWORK
 from jixiao.services.indicators.rules import DIRECTION_LABELS
 from jixiao.services.projects.models import Project
@@ -155,6 +156,21 @@ def export_key(tenant_code: str, name: str) -> str:
 
 def export_prefix(project: Project) -> str:
     return f"exports/{project.owner.code}/"
+
+
+EXPORTS_KEPT = timedelta(days=7)  # as long as the export job's result (its download link) lives
+
+
+def cleanup_exports(store: ObjectStore, now: datetime, kept: timedelta = EXPORTS_KEPT) -> list[str]:
+    """Delete exported workbooks older than `kept` (their job, and so their download, has expired);
+    answers the keys deleted. Run daily by `jixiao exports cleanup`."""
+    deleted = []
+    for key in list(store.list_keys("exports/")):
+        info = store.stat(key)
+        if info is not None and info.modified is not None and now - info.modified > kept:
+            store.delete(key)
+            deleted.append(key)
+    return deleted
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -360,3 +360,30 @@ def test_the_file_is_not_served_before_the_job_has_finished(api, runtime, progra
     failed = editor.get(url)
     assert failed.status_code == 409 and "失败" in failed.get_json()["message"]
     assert api.as_user("xq.dept").get(url).status_code == 404  # still nobody else's business
+
+
+def test_old_exports_are_cleaned_up_and_then_say_so(
+    api, runtime, settings, real_services, program_id, unique
+):
+    from datetime import UTC, datetime, timedelta
+
+    from jixiao.services.targets import excel as targets_excel
+    from tests.support.cli import run_cli
+
+    pid = approved_project(api, program_id, unique)["id"]
+    editor = api.as_user("xq.editor")
+    job_id, done = export(editor, pid)
+    key = done["result"]["file_key"]
+    info = runtime.store.stat(key)
+    assert info is not None and info.modified is not None
+    assert abs(datetime.now(UTC) - info.modified) < timedelta(minutes=5)
+
+    kept = run_cli(settings, real_services, "exports", "cleanup")  # the daily command: a fresh one stays
+    assert kept.returncode == 0, kept.stderr
+    assert "已清理过期的导出文件" in kept.stdout
+    download(editor, pid, job_id)
+
+    deleted = targets_excel.cleanup_exports(runtime.store, datetime.now(UTC) + timedelta(days=8))
+    assert key in deleted and runtime.store.stat(key) is None
+    gone = editor.get(f"/api/v1/projects/{pid}/targets/export/{job_id}")
+    assert gone.status_code == 404 and "重新导出" in gone.get_json()["message"]

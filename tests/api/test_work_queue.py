@@ -5,11 +5,7 @@ twice writes one reminder; e-mail goes out through a real SMTP server by a job."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +17,7 @@ from tests.api.test_project_lifecycle import (
     through_assessment,
 )
 from tests.support.api import DEMO_PASSWORD
-from tests.support.cli import clean_env
+from tests.support.cli import run_cli
 
 
 @pytest.fixture()
@@ -235,25 +231,6 @@ def test_notifications_are_private_and_marked_read(api, program_id, unique):
     assert any(e["object_id"] == str(note["id"]) for e in events["items"])
 
 
-def _cli(settings, real_services, *args: str) -> subprocess.CompletedProcess[str]:
-    env = clean_env(
-        DATABASE_URL=settings.database_url,
-        JIXIAO_INSTANCE=str(settings.instance_dir),
-        SECRET_KEY=settings.secret_key,
-    )
-    if real_services is not None:
-        env.update(real_services.env(settings))
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("jixiao")), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=os.fspath(settings.instance_dir),
-        timeout=120,
-        check=False,
-    )
-
-
 def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique):
     resp = api.as_user("nx.admin").post(
         "/api/v1/programs",
@@ -273,21 +250,21 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
     def reminders() -> list[dict]:
         return [n for n in notes(api, "xq.editor", pid) if n["kind"] == "reminder"]
 
-    first = _cli(settings, real_services, "remind", "--today", "2030-06-20")  # 10 days left: too early
+    first = run_cli(settings, real_services, "remind", "--today", "2030-06-20")  # 10 days left: too early
     assert first.returncode == 0, first.stderr
     assert reminders() == []
     for _ in range(2):  # 5 days left: the 7-day threshold, once
-        ran = _cli(settings, real_services, "remind", "--today", "2030-06-25")
+        ran = run_cli(settings, real_services, "remind", "--today", "2030-06-25")
         assert ran.returncode == 0, ran.stderr
         assert "已发送截止提醒" in ran.stdout
     [seven] = reminders()
     assert "截止提醒" in seven["title"] and "剩余 5 天" in seven["title"] and seven["stage"] == "assessment"
     assert seven["link"] == f"/projects/{pid}/assessment"
     for day in ("2030-06-28", "2030-06-29"):  # the 3-day threshold, once
-        assert _cli(settings, real_services, "remind", "--today", day).returncode == 0
+        assert run_cli(settings, real_services, "remind", "--today", day).returncode == 0
     assert len(reminders()) == 2
     for _ in range(2):  # overdue, once
-        assert _cli(settings, real_services, "remind", "--today", "2030-07-02").returncode == 0
+        assert run_cli(settings, real_services, "remind", "--today", "2030-07-02").returncode == 0
     assert len(reminders()) == 3 and "已逾期" in reminders()[0]["title"]
     # nobody else in the tenant acts on a draft assessment; a sibling hears nothing
     assert [n for n in notes(api, "xq.dept", pid) if n["kind"] == "reminder"] == []
@@ -300,7 +277,7 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
     def target_reminders() -> list[dict]:
         return [n for n in reminders() if n["stage"] == "targets"]
 
-    assert _cli(settings, real_services, "remind", "--today", "2030-09-28").returncode == 0
+    assert run_cli(settings, real_services, "remind", "--today", "2030-09-28").returncode == 0
     assert len(target_reminders()) == 1
     assert (
         editor.put(
@@ -308,7 +285,7 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
         ).status_code
         == 200
     )
-    assert _cli(settings, real_services, "remind", "--today", "2030-09-29").returncode == 0
+    assert run_cli(settings, real_services, "remind", "--today", "2030-09-29").returncode == 0
     assert len(target_reminders()) == 1
 
 
