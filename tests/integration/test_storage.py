@@ -453,7 +453,8 @@ def test_local_sidecar_is_ignored_when_file_changed_behind_its_back(tmp_path: Pa
     replacement.write_bytes(b"tampered")  # same size, new inode
     os.replace(replacement, path)
     info = store.stat("k/f.pdf")
-    assert info == StoredObject("k/f.pdf", 8, None, "application/octet-stream")
+    assert info is not None and info.modified is not None
+    assert info == StoredObject("k/f.pdf", 8, None, "application/octet-stream", info.modified)
 
 
 # --------------------------------------------------------------------------- presigned URLs
