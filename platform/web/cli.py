@@ -285,11 +285,11 @@ def remind(today: str | None) -> None:
     """Deadline reminders (run daily by a CronJob); idempotent: one per item, user and threshold."""
     from datetime import date
 
-    from jixiao.services.notifications import service as notifications
+    from jixiao.services.notifications import reminders
 
     day = date.fromisoformat(today) if today else None
     with _rt().db.transaction(system="deadline reminders") as s:
-        counts = notifications.remind(s, day)
+        counts = reminders.remind(s, day)
     click.echo(f"已发送截止提醒 {counts['reminders']} 条；重新排队的邮件 {counts['requeued']} 封")
 
 

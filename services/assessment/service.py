@@ -15,7 +15,7 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Forbidden, StaleVersion, ValidationFailed
 from jixiao.services.evidence.service import missing_purposes
-from jixiao.services.notifications.service import announce
+from jixiao.services.notifications.events import announce
 from jixiao.services.projects.service import close_project, get_project, require_stage, set_stage_status
 
 from .models import CONCLUSIONS, CRITERIA, Assessment

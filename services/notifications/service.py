@@ -1,26 +1,19 @@
-"""Notifications (消息): written in the same transaction as the change that causes them.
+"""Notifications (消息): writing them, who holds an item, reading and marking them read.
 
-The lifecycle services call `announce(session, actor, event, …)` at each state change; this module
-decides who hears of it — whoever now has the item in their 待办 (the same role mapping the work
-queue uses), and the submitter when their submission is approved or returned (with the reasons).
-So `xq.dept` has both the to-do item and the notification the moment `xq.editor`'s submit commits.
+A notification is written in the same transaction as the change that causes it (`events.announce`
+decides who hears of what; `reminders.remind` writes the deadline reminders), one row per recipient,
+private to the recipient.
 
 Outbound (email): when `JIXIAO_SMTP_URL` is set and the recipient has an address, a `Delivery` row
 is written beside the notification and, after the commit, a job sends it with retries
 (`jobs.deliver`); nothing is sent inside the request, and nothing leaves the machine by default.
 Deliveries whose job never ran (Redis down at commit time) are picked up by `jixiao remind`.
-
-Deadline reminders (`remind`): N days before a stage deadline (*default* 3, the program's
-`reminders.days_before`; a list means several thresholds) and once when it has passed, to whoever
-holds the item. Idempotent: each is written once per user and `dedupe_key`
-(item, deadline, threshold), however often the schedule runs it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, event, func, select, update
@@ -33,10 +26,6 @@ from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import NotFound
 from jixiao.platform.core.pagination import Page, paginate
 from jixiao.platform.core.runtime import current_runtime
-from jixiao.services.assessment.models import CONCLUSIONS
-from jixiao.services.projects.models import Project
-from jixiao.services.targets.models import REVIEW_LEVELS
-from jixiao.services.tasks import service as tasks
 from jixiao.tenants.models import User, UserRole
 
 from .models import Delivery, Notification
@@ -72,7 +61,7 @@ def holders(session: Session, tenant_id: int, role: str, exclude: Iterable[str |
     return list(session.execute(stmt).scalars().unique())
 
 
-def _by_username(session: Session, tenant_id: int, username: str | None) -> list[User]:
+def by_username(session: Session, tenant_id: int, username: str | None) -> list[User]:
     if not username:
         return []
     return list(
@@ -136,7 +125,7 @@ def notify(
             )
             session.add(delivery)
             session.info.setdefault(OUTBOUND_KEY, []).append(delivery)
-            _enqueue_after_commit(session)
+            enqueue_after_commit(session)
     session.flush()
     return created
 
@@ -150,7 +139,7 @@ def _has(session: Session, user_id: int, dedupe_key: str) -> bool:
     return found is not None
 
 
-def _enqueue_after_commit(session: Session) -> None:
+def enqueue_after_commit(session: Session) -> None:
     if event.contains(session, "after_commit", _send_outbound):
         return
     event.listen(session, "after_commit", _send_outbound)
@@ -173,98 +162,6 @@ def _send_outbound(session: Session) -> None:
             rt.jobs.enqueue(jobs.deliver, SYSTEM, delivery.id, description=f"发送通知邮件 #{delivery.id}")
         except Exception:  # Redis unreachable: `jixiao remind` sends what stayed pending
             log.warning("could not queue notification delivery %s", delivery.id, exc_info=True)
-
-
-# --- the lifecycle's events ---------------------------------------------------------------------
-
-
-def _task_of(session: Session, project: Project, kind: str, stage: str) -> tasks.Task | None:
-    scope = tasks.Scope(tenant_id=project.tenant_id, project_id=project.id, everyone=True)
-    found = [t for t in tasks.KINDS[kind](session, scope, tasks.local_today()) if t.stage == stage]
-    return found[0] if found else None
-
-
-def _to_holders(
-    session: Session, project: Project, kind: str, stage: str, exclude: str | None = None
-) -> None:
-    """Notify everyone who now has this item in their 待办."""
-    task = _task_of(session, project, kind, stage)
-    if task is None:
-        return
-    notify(
-        session,
-        holders(session, project.tenant_id, task.role, exclude=(exclude, *task.excluded)),
-        tenant_id=project.tenant_id,
-        kind="task",
-        title=f"待办：{project.name} · {task.title}",
-        body=task.detail,
-        link=task.link,
-        project_id=project.id,
-        stage=stage,
-    )
-
-
-def announce(session: Session, actor: Actor, name: str, *, project: Project, **data: Any) -> None:
-    """A lifecycle event happened in this transaction: tell whoever it concerns."""
-    if name == "project.created":  # the assessment now awaits the tenant's other editors
-        _to_holders(session, project, "fill", "assessment", exclude=actor.username)
-    elif name == "targets.adjusted":  # the adjustment draft awaits the other editors too
-        _to_holders(session, project, "fill", "targets", exclude=actor.username)
-    elif name == "assessment.submitted":
-        _to_holders(session, project, "decide", "assessment", exclude=actor.username)
-    elif name == "assessment.decided":
-        assessment = data["assessment"]
-        conclusion = CONCLUSIONS.get(assessment.conclusion or "", "")
-        notify(
-            session,
-            _by_username(session, project.tenant_id, assessment.submitted_by),
-            tenant_id=project.tenant_id,
-            kind="decided" if assessment.conclusion != "reject" else "returned",
-            title=f"{project.name} · 事前评估结论：{conclusion}",
-            body=assessment.opinion or "",
-            link=f"/projects/{project.id}/assessment",
-            project_id=project.id,
-            stage="assessment",
-        )
-        if assessment.conclusion != "reject":
-            _to_holders(session, project, "fill", "targets")
-    elif name == "targets.submitted":
-        _to_holders(session, project, "review", "targets", exclude=actor.username)
-    elif name == "targets.reviewed":
-        target_set, review = data["target_set"], data["review"]
-        level = REVIEW_LEVELS[review.level]
-        if review.decision == "return":
-            reasons = tasks.return_reasons(review)
-            # every editor now has it in 待办; the submitter first among them
-            editors = _by_username(session, project.tenant_id, target_set.submitted_by) + holders(
-                session, project.tenant_id, tasks.ROLE_OF["revise"]
-            )
-            notify(
-                session,
-                editors,
-                tenant_id=project.tenant_id,
-                kind="returned",
-                title=f"{project.name} · 绩效目标被{level}退回",
-                body=f"退回原因：{reasons}" if reasons else "",
-                link=f"/projects/{project.id}/targets",
-                project_id=project.id,
-                stage="targets",
-            )
-            return
-        final = target_set.status == "approved"
-        notify(
-            session,
-            _by_username(session, project.tenant_id, target_set.submitted_by),
-            tenant_id=project.tenant_id,
-            kind="approved",
-            title=f"{project.name} · 绩效目标{level}通过" + ("，已冻结" if final else "，已转下一环节"),
-            body=tasks.return_reasons(review),
-            link=f"/projects/{project.id}/targets",
-            project_id=project.id,
-            stage="targets",
-        )
-        if not final:
-            _to_holders(session, project, "review", "targets", exclude=actor.username)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -343,78 +240,3 @@ def mark_all_read(session: Session, actor: Actor, up_to: int | None = None) -> i
             after={"count": count, "up_to": up_to},
         )
     return int(count or 0)
-
-
-# --- reminders (a system session: every tenant) ------------------------------------------------
-
-
-def thresholds(project: Project) -> list[int]:
-    """The program's `reminders.days_before` (a number or a list); values that are not whole
-    numbers ≥ 0 are ignored rather than stopping every tenant's reminders."""
-    raw = (project.program.effective_settings.get("reminders") or {}).get("days_before", 3)
-    found = set()
-    for value in raw if isinstance(raw, list) else [raw]:
-        try:
-            days = int(value)
-        except (TypeError, ValueError):
-            log.warning("program %s: reminders.days_before value %r ignored", project.program_id, value)
-            continue
-        if days >= 0:
-            found.add(days)
-    return sorted(found, reverse=True)
-
-
-def remind(session: Session, today: date | None = None) -> dict[str, int]:
-    """Deadline reminders for every open item: one per user, item, deadline and threshold.
-    Also queues the email deliveries that stayed pending (their job never ran)."""
-    day = today or tasks.local_today()
-    written = 0
-    projects: dict[int, Project] = {}
-    for task in tasks.all_tasks(session, day):
-        if task.deadline is None:
-            continue
-        project = projects.get(task.project_id) or session.get(Project, task.project_id)
-        assert project is not None
-        projects[project.id] = project
-        left = (task.deadline - day).days
-        if left < 0:
-            threshold, title = (
-                "overdue",
-                f"已逾期：{task.project_name} · {task.title}（截止 {task.deadline}）",
-            )
-        else:
-            due = [d for d in thresholds(project) if left <= d]
-            if not due:
-                continue
-            threshold = f"d{min(due)}"
-            title = f"截止提醒：{task.project_name} · {task.title}（{task.deadline} 截止，剩余 {left} 天）"
-        written += len(
-            notify(
-                session,
-                holders(session, task.tenant_id, task.role, exclude=task.excluded),
-                tenant_id=task.tenant_id,
-                kind="reminder",
-                title=title,
-                body=task.detail,
-                link=task.link,
-                project_id=task.project_id,
-                stage=task.stage,
-                dedupe_key=f"remind:{task.key}:{task.deadline}:{threshold}",
-            )
-        )
-    # deliveries whose job never ran (Redis down at commit), or whose worker died while sending
-    now = utcnow()
-    stale = list(
-        session.execute(
-            select(Delivery).where(
-                ((Delivery.status == "pending") & (Delivery.created_at < now - timedelta(minutes=10)))
-                | ((Delivery.status == "sending") & (Delivery.created_at < now - timedelta(hours=1)))
-            )
-        ).scalars()
-    )
-    for delivery in stale:
-        delivery.status = "pending"
-    session.info.setdefault(OUTBOUND_KEY, []).extend(stale)
-    if stale:
-        _enqueue_after_commit(session)
-    return {"reminders": written, "requeued": len(stale)}

@@ -194,7 +194,7 @@ def create_project(session: Session, actor: Actor, data: dict[str, Any]) -> Proj
     session.flush()
     record(session, "project.create", object_type="project", object_id=project.id, after=project.to_audit())
     # (imported here: the notifications read the work queue, which reads this module)
-    from jixiao.services.notifications.service import announce
+    from jixiao.services.notifications.events import announce
 
     announce(session, actor, "project.created", project=project)
     return project

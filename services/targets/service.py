@@ -19,7 +19,7 @@ from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVers
 from jixiao.services.evidence.service import missing_purposes
 from jixiao.services.indicators.library import get_template, pickable_indicators
 from jixiao.services.indicators.models import DIRECTIONS, VALUE_TYPES, Indicator
-from jixiao.services.notifications.service import announce
+from jixiao.services.notifications.events import announce
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project, require_stage, set_stage_status
 

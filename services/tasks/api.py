@@ -32,7 +32,7 @@ class MyTasks(MethodView):
                     "kind": "done",
                     "kind_name": "已办",
                     "title": d.action_name,
-                    "stage_name": service.STAGE_NAMES.get(d.stage, ""),
+                    "stage_name": d.stage_name,
                     "since": d.at,
                     "deadline": None,
                     "overdue": False,

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
 from jixiao.services.programs.models import STAGE_NAMES
 
-from .service import KIND_NAMES
+from .kinds import KIND_NAMES
 
 
 class TaskQuerySchema(Schema):

@@ -26,7 +26,7 @@ from jixiao.platform.web.context import actor, db
 from jixiao.services.programs.models import STAGE_NAMES
 
 from . import service
-from .service import KIND_NAMES, Task
+from .kinds import KIND_NAMES, Task, local_today
 
 bp = Blueprint("tasks_pages", __name__, url_prefix="/tasks", template_folder="templates")
 
@@ -76,7 +76,7 @@ def queue_context() -> dict[str, Any]:
     kind = _choice("kind", KIND_NAMES)
     stage = _choice("stage", STAGE_NAMES)
     overdue = _choice("overdue", OVERDUE_CHOICES)
-    today = service.local_today()
+    today = local_today()
     everything = service.tasks_for(s, who, today=today)
     counts = dict.fromkeys(KIND_NAMES, 0)
     for task in everything:

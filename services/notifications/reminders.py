@@ -1,0 +1,97 @@
+"""Deadline reminders (`jixiao remind`, a daily CronJob): a system session over every tenant.
+
+N days before a stage deadline (*default* 3, the program's `reminders.days_before`; a list means
+several thresholds) and once when it has passed, to whoever holds the item. Idempotent: each is
+written once per user and `dedupe_key` (item, deadline, threshold), however often it runs. Also
+re-queues the e-mail deliveries whose job never ran.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jixiao.platform.core.db import utcnow
+from jixiao.services.projects.models import Project
+from jixiao.services.tasks.kinds import local_today
+from jixiao.services.tasks.service import all_tasks
+
+from .models import Delivery
+from .service import OUTBOUND_KEY, enqueue_after_commit, holders, notify
+
+log = logging.getLogger(__name__)
+
+
+def thresholds(project: Project) -> list[int]:
+    """The program's `reminders.days_before` (a number or a list); values that are not whole
+    numbers ≥ 0 are ignored rather than stopping every tenant's reminders."""
+    raw = (project.program.effective_settings.get("reminders") or {}).get("days_before", 3)
+    found = set()
+    for value in raw if isinstance(raw, list) else [raw]:
+        try:
+            days = int(value)
+        except (TypeError, ValueError):
+            log.warning("program %s: reminders.days_before value %r ignored", project.program_id, value)
+            continue
+        if days >= 0:
+            found.add(days)
+    return sorted(found, reverse=True)
+
+
+def remind(session: Session, today: date | None = None) -> dict[str, int]:
+    """Deadline reminders for every open item: one per user, item, deadline and threshold.
+    Also queues the email deliveries that stayed pending (their job never ran)."""
+    day = today or local_today()
+    written = 0
+    projects: dict[int, Project] = {}
+    for task in all_tasks(session, day):
+        if task.deadline is None:
+            continue
+        project = projects.get(task.project_id) or session.get(Project, task.project_id)
+        assert project is not None
+        projects[project.id] = project
+        left = (task.deadline - day).days
+        if left < 0:
+            threshold, title = (
+                "overdue",
+                f"已逾期：{task.project_name} · {task.title}（截止 {task.deadline}）",
+            )
+        else:
+            due = [d for d in thresholds(project) if left <= d]
+            if not due:
+                continue
+            threshold = f"d{min(due)}"
+            title = f"截止提醒：{task.project_name} · {task.title}（{task.deadline} 截止，剩余 {left} 天）"
+        written += len(
+            notify(
+                session,
+                holders(session, task.tenant_id, task.role, exclude=task.excluded),
+                tenant_id=task.tenant_id,
+                kind="reminder",
+                title=title,
+                body=task.detail,
+                link=task.link,
+                project_id=task.project_id,
+                stage=task.stage,
+                dedupe_key=f"remind:{task.key}:{task.deadline}:{threshold}",
+            )
+        )
+    # deliveries whose job never ran (Redis down at commit), or whose worker died while sending
+    now = utcnow()
+    stale = list(
+        session.execute(
+            select(Delivery).where(
+                ((Delivery.status == "pending") & (Delivery.created_at < now - timedelta(minutes=10)))
+                | ((Delivery.status == "sending") & (Delivery.created_at < now - timedelta(hours=1)))
+            )
+        ).scalars()
+    )
+    for delivery in stale:
+        delivery.status = "pending"
+    session.info.setdefault(OUTBOUND_KEY, []).extend(stale)
+    if stale:
+        enqueue_after_commit(session)
+    return {"reminders": written, "requeued": len(stale)}
