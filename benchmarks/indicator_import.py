@@ -6,7 +6,7 @@
 Against a fresh SQLite database (migrated, demo province loaded), as xq.admin (兴庆区):
 
 1. generate the xlsx (openpyxl write-only),
-2. parse + validate every row (`excel.parse_workbook` + `excel.plan_import`, nothing written),
+2. parse + validate every row (`excel_parse.parse_workbook` + `excel_plan.plan_import`, nothing written),
 3. the whole import job in embedded mode: `excel.start_import` (object store + in-process RQ queue)
    until the job's status says finished — N creates,
 4. export `owner=own` and import that file again (N unchanged: nothing written),
@@ -39,7 +39,7 @@ from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.config import Settings
 from jixiao.platform.core.runtime import Runtime, install
 from jixiao.platform.demo import load_all
-from jixiao.services.indicators import excel
+from jixiao.services.indicators import excel, excel_export, excel_layout, excel_parse, excel_plan
 from jixiao.services.indicators.models import LEVEL1_OF, Indicator
 from jixiao.tenants import service as tenants
 
@@ -51,9 +51,11 @@ def generate(path: Path, rows: int) -> None:
     rng = random.Random(7)
     level2 = list(LEVEL1_OF)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(excel.SHEET_TITLE)
+    ws = wb.create_sheet(excel_layout.SHEET_TITLE)
     years = ["2022", "2023", "2024"]
-    ws.append([c.header for c in excel.COLUMNS] + [excel.year_header(y) for y in years] + ["状态"])
+    ws.append(
+        [c.header for c in excel_layout.COLUMNS] + [excel_layout.year_header(y) for y in years] + ["状态"]
+    )
     for n in range(rows):
         quantitative = n % 5 != 0
         name = f"{rng.choice(WORDS)}{rng.choice(WORDS)}{rng.choice(MEASURES)}{n:05d}"
@@ -93,7 +95,7 @@ def timed(label: str, fn: Callable[[], Any]) -> Any:
 
 def run_job(rt: Runtime, actor: Actor, path: Path, name: str) -> dict[str, Any]:
     with path.open("rb") as stream:
-        job_id = excel.start_import(actor, name, stream, content_type=excel.XLSX_MIME)
+        job_id = excel.start_import(actor, name, stream, content_type=excel_layout.XLSX_MIME)
     seen = []
     while True:
         info = rt.jobs.info(job_id, actor)
@@ -140,10 +142,10 @@ def main() -> None:
     timed(f"generate {args.rows} rows (write-only)", lambda: generate(source, args.rows))
     print(f"    file size: {source.stat().st_size / 1024 / 1024:.1f} MiB")
 
-    parsed = timed("parse (read-only)", lambda: excel.parse_workbook(source))
+    parsed = timed("parse (read-only)", lambda: excel_parse.parse_workbook(source))
     session = rt.db.session(actor)
     try:
-        plan = timed("validate against the library", lambda: excel.plan_import(session, actor, parsed))
+        plan = timed("validate against the library", lambda: excel_plan.plan_import(session, actor, parsed))
     finally:
         session.rollback()
         session.close()
@@ -158,7 +160,7 @@ def main() -> None:
         session = rt.db.session(actor)
         try:
             with exported.open("wb") as out:
-                excel.write_export(session, actor, {"owner": "own", "status": "all"}, out)
+                excel_export.write_export(session, actor, {"owner": "own", "status": "all"}, out)
         finally:
             session.close()
 

@@ -15,7 +15,8 @@ from jixiao.platform.web.api.platform import JobStartedSchema
 from jixiao.platform.web.context import actor, db
 from jixiao.tenants.schemas import page_schema
 
-from . import excel, library, service, sharing
+from . import excel, excel_export, library, service, sharing
+from .excel_layout import XLSX_MIME
 from .schemas import (
     EXAMPLE,
     CasePatchSchema,
@@ -84,18 +85,18 @@ class IndicatorExport(MethodView):
         responses={
             "200": {
                 "description": "指标库导出（.xlsx，附件 指标库导出_<日期>.xlsx）；列的布局见 docs/indicator-excel.md",
-                "content": {excel.XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
+                "content": {XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     )
     def get(self, args: dict[str, Any]) -> Any:
         """Export what the list's filters select as .xlsx (the import layout; `page` is ignored)."""
         filters = {k: v for k, v in args.items() if k not in ("page", "page_size")}
-        body = excel.export_xlsx(db(), actor(), filters)
+        body = excel_export.export_xlsx(db(), actor(), filters)
         return Response(
             body,
-            mimetype=excel.XLSX_MIME,
-            headers={"Content-Disposition": content_disposition(excel.export_filename())},
+            mimetype=XLSX_MIME,
+            headers={"Content-Disposition": content_disposition(excel_export.export_filename())},
         )
 
 
@@ -105,7 +106,7 @@ class IndicatorImportTemplate(MethodView):
         responses={
             "200": {
                 "description": "导入模板（.xlsx）：表头、一行示例和“填写说明”工作表",
-                "content": {excel.XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
+                "content": {XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     )
@@ -113,8 +114,8 @@ class IndicatorImportTemplate(MethodView):
         """The import template: header row, one example row, and a 填写说明 sheet."""
         authorize(actor(), "indicators.read")
         return Response(
-            excel.template_xlsx(),
-            mimetype=excel.XLSX_MIME,
+            excel_export.template_xlsx(),
+            mimetype=XLSX_MIME,
             headers={"Content-Disposition": content_disposition("指标库导入模板.xlsx")},
         )
 

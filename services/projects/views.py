@@ -33,7 +33,7 @@ from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.programs.models import STAGE_NAMES, STAGES, Program, ProgramTenant
 from jixiao.services.programs.views import province_today
 from jixiao.services.targets import service as targets_service
-from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, TargetSet
+from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, ROLE_OF_LEVEL, TargetSet
 
 from . import service
 from .models import FUND_SOURCES, PROJECT_CLASSES, STAGE_STATUS_NAMES, Project
@@ -311,7 +311,7 @@ def may_review(project: Project, target_set: TargetSet | None) -> bool:
     return (
         target_set.submitted_by != who.username
         and project.tenant_id == who.tenant_id
-        and who.has_role(targets_service.ROLE_OF_LEVEL[target_set.review_level])
+        and who.has_role(ROLE_OF_LEVEL[target_set.review_level])
         and _may("targets.review", project=project, level=target_set.review_level)
     )
 

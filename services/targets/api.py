@@ -16,7 +16,7 @@ from jixiao.platform.core.storage import ObjectNotFound, content_disposition
 from jixiao.platform.web.api.platform import JobStartedSchema
 from jixiao.platform.web.context import actor, db, runtime
 
-from . import excel, rules, service
+from . import chain, excel, rules, service
 from .schemas import (
     AdjustmentSchema,
     ApplyTemplateSchema,
@@ -121,7 +121,7 @@ class Reviews(MethodView):
     @blp.response(200, TargetSetSchema)
     def post(self, data: dict[str, Any], project_id: int) -> Any:
         """Approve or return at the level the chain is at (初审 → 复核); never one's own submission."""
-        return _done(service.review(db(), actor(), project_id, data["decision"], data["comments"]))
+        return _done(chain.review(db(), actor(), project_id, data["decision"], data["comments"]))
 
 
 @blp.route("/projects/<int:project_id>/targets/adjustments")
@@ -130,7 +130,7 @@ class Adjustments(MethodView):
     @blp.response(201, TargetSetSchema)
     def post(self, data: dict[str, Any], project_id: int) -> Any:
         """After approval: a new draft version (copy of the approved one) through the same chain."""
-        return _done(service.adjust(db(), actor(), project_id, data["reason"], data.get("explanation")))
+        return _done(chain.adjust(db(), actor(), project_id, data["reason"], data.get("explanation")))
 
 
 @blp.route("/projects/<int:project_id>/targets/versions")

@@ -1,5 +1,6 @@
-"""Performance targets: draft, template (一键勾选), submit with the quality rules, the review chain
-(初审 → 复核, 联审 hook), freezing, adjustments as new versions, and version diffs (no Flask)."""
+"""Performance targets: reading, versions and their diffs, the draft, template (一键勾选), submit with
+the quality rules, and what changed since a return (no Flask). The review chain and adjustments are
+in `chain.py`."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
-from jixiao.platform.core.authz import authorize, policy
+from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import utcnow
-from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from jixiao.platform.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from jixiao.services.evidence.service import missing_purposes
 from jixiao.services.indicators.library import get_template, pickable_indicators
 from jixiao.services.indicators.models import DIRECTIONS, VALUE_TYPES, Indicator
@@ -24,15 +25,7 @@ from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project, require_stage, set_stage_status
 
 from . import rules
-from .models import (
-    ADJUSTMENT_REASONS,
-    COMMENT_KEYS,
-    REVIEW_LEVELS,
-    ROLE_OF_LEVEL,
-    TargetLine,
-    TargetReview,
-    TargetSet,
-)
+from .models import CHAIN, TargetLine, TargetSet
 
 LINE_LIMITS = {"name": 100, "target_value": 100, "unit": 20, "level2": 20, "value_basis": 20}
 MAX_WEIGHT = Decimal("100000")
@@ -47,25 +40,12 @@ LINE_FIELDS = (
     "value_basis",
     "note",
 )
-# The chain of levels in order (联审 by a granted evaluator arrives with the grants).
-CHAIN = ("first", "finance")
-
-
-@policy("targets.review", scope="reviews:write")
-def _may_review(actor: Actor, *, project: Project, level: str) -> None:
-    """初审: the department reviewer; 复核: the bureau admin — of the project's own tenant."""
-    if project.tenant_id != actor.tenant_id:
-        raise Forbidden("上级单位对下级项目只读")
-    if not actor.has_role(ROLE_OF_LEVEL[level]):
-        if actor.has_role(*(ROLE_OF_LEVEL[lv] for lv in CHAIN)):
-            raise Conflict(f"目标当前处于{REVIEW_LEVELS[level]}环节，不是您的审核环节")
-        raise Forbidden("只有主管部门审核人（初审）或财政局管理员（复核）可以审核绩效目标")
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _sets(session: Session, project: Project) -> list[TargetSet]:
+def sets_of(session: Session, project: Project) -> list[TargetSet]:
     return list(
         session.execute(
             select(TargetSet).where(TargetSet.project_id == project.id).order_by(TargetSet.number.desc())
@@ -76,7 +56,7 @@ def _sets(session: Session, project: Project) -> list[TargetSet]:
 def current(session: Session, actor: Actor, project_id: int) -> TargetSet:
     """The newest version (an empty unsaved draft before anything was written)."""
     project = get_project(session, actor, project_id)
-    sets = _sets(session, project)
+    sets = sets_of(session, project)
     if sets:
         return sets[0]
     return TargetSet(
@@ -94,7 +74,7 @@ def current(session: Session, actor: Actor, project_id: int) -> TargetSet:
 def versions(session: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
     """Every version, newest first, each with its diff against the version before it."""
     project = get_project(session, actor, project_id)
-    sets = _sets(session, project)
+    sets = sets_of(session, project)
     result = []
     for n, target_set in enumerate(sets):
         previous = sets[n + 1] if n + 1 < len(sets) else None
@@ -231,7 +211,7 @@ def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, 
     ):
         raise StaleVersion(f"绩效目标已被修改（当前 lock_version {target_set.lock_version}），请刷新后重试")
     lines = _parse_lines(session, list(data.get("indicators") or []))
-    before = _snapshot(target_set) if target_set.id else None
+    before = snapshot_of(target_set) if target_set.id else None
     target_set.overall_goal = str(data.get("overall_goal") or "")
     target_set.midterm_goal = str(data.get("midterm_goal") or "")
     _replace_lines(session, target_set, lines)
@@ -243,7 +223,7 @@ def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, 
         object_type="project",
         object_id=project.id,
         before=before,
-        after=_snapshot(target_set),
+        after=snapshot_of(target_set),
     )
     return target_set
 
@@ -301,7 +281,7 @@ def apply_template(session: Session, actor: Actor, project_id: int, template_id:
     return target_set
 
 
-def _snapshot(target_set: TargetSet, *, with_indicators: bool = False) -> dict[str, Any]:
+def snapshot_of(target_set: TargetSet, *, with_indicators: bool = False) -> dict[str, Any]:
     return {
         "number": target_set.number,
         "status": target_set.status,
@@ -407,129 +387,10 @@ def submit(session: Session, actor: Actor, project_id: int) -> TargetSet:
         set_stage_status(session, project, "targets", "submitted")
     session.flush()
     record(
-        session, "targets.submit", object_type="project", object_id=project.id, after=_snapshot(target_set)
+        session, "targets.submit", object_type="project", object_id=project.id, after=snapshot_of(target_set)
     )
     announce(session, actor, "targets.submitted", project=project, target_set=target_set)
     return target_set
-
-
-def review(
-    session: Session, actor: Actor, project_id: int, decision: str, comments: dict[str, str]
-) -> TargetSet:
-    project = get_project(session, actor, project_id)
-    if project.tenant_id != actor.tenant_id:
-        authorize(actor, "projects.read")
-        raise Forbidden("上级单位对下级项目只读")
-    target_set = current(session, actor, project_id)
-    if target_set.status != "submitted" or target_set.review_level is None:
-        raise Conflict("绩效目标当前没有待审核的提交")
-    level = target_set.review_level
-    authorize(actor, "targets.review", project=project, level=level)
-    if target_set.submitted_by == actor.username:
-        raise Forbidden("不能审核自己提交的绩效目标")
-    if any(
-        r.reviewer == actor.username and r.decision == "approve"
-        for r in target_set.reviews
-        if r.reviewed_at and target_set.submitted_at and r.reviewed_at >= target_set.submitted_at
-    ):
-        raise Conflict("您已审核过本次提交")
-    errors: dict[str, list[str]] = {}
-    if decision not in ("approve", "return"):
-        errors["decision"] = ["审核结论须为 approve（通过）或 return（退回）"]
-    unknown = [k for k in comments if k not in COMMENT_KEYS]
-    if unknown:
-        errors["comments"] = [f"未知的审核要点：{'、'.join(unknown)}；应为 {'、'.join(COMMENT_KEYS)}"]
-    if decision == "return" and not any(str(v or "").strip() for v in comments.values()):
-        errors.setdefault("comments", []).append("退回须就完整性、相关性、适当性、可行性至少一项写明意见")
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
-    review = TargetReview(
-        tenant_id=target_set.tenant_id,
-        level=level,
-        decision=decision,
-        comments={k: str(v or "") for k, v in comments.items()},
-        reviewer=actor.username,
-        snapshot=_snapshot(target_set, with_indicators=True) if decision == "return" else None,
-    )
-    target_set.reviews.append(review)
-    if decision == "return":
-        target_set.status = "returned"
-        target_set.review_level = None
-        if target_set.number == 1:
-            set_stage_status(session, project, "targets", "returned")
-    elif CHAIN.index(level) + 1 < len(CHAIN):
-        target_set.review_level = CHAIN[CHAIN.index(level) + 1]
-    else:
-        target_set.status = "approved"
-        target_set.review_level = None
-        target_set.approved_at = utcnow()
-        for older in _sets(session, project)[1:]:
-            if older.status == "approved":
-                older.status = "superseded"
-        if target_set.number == 1:
-            set_stage_status(session, project, "targets", "approved")
-    session.flush()  # a concurrent review of the same submission fails here (lock_version) → 409
-    record(
-        session,
-        "targets.review",
-        object_type="project",
-        object_id=project.id,
-        after={
-            "number": target_set.number,
-            "level": level,
-            "decision": decision,
-            "comments": comments,
-            "status": target_set.status,
-        },
-    )
-    announce(session, actor, "targets.reviewed", project=project, target_set=target_set, review=review)
-    return target_set
-
-
-def adjust(
-    session: Session, actor: Actor, project_id: int, reason: str, explanation: str | None
-) -> TargetSet:
-    """调整: after approval, a new draft version (a copy of the approved one) through the same chain."""
-    project = get_project(session, actor, project_id)
-    authorize(actor, "projects.write", project=project)
-    require_stage(project, "targets", "approved")
-    latest = current(session, actor, project_id)
-    if latest.status != "approved":
-        raise Conflict("已有进行中的目标调整（或目标尚未审核通过）")
-    if reason not in ADJUSTMENT_REASONS:
-        raise ValidationFailed(
-            "调整原因无效", errors={"reason": [f"调整原因须为：{'、'.join(ADJUSTMENT_REASONS)}"]}
-        )
-    new = TargetSet(
-        tenant_id=project.tenant_id,
-        project_id=project.id,
-        number=latest.number + 1,
-        status="draft",
-        overall_goal=latest.overall_goal,
-        midterm_goal=latest.midterm_goal,
-        adjustment_reason=reason,
-        adjustment_explanation=(explanation or "").strip() or None,
-        lines=[
-            TargetLine(
-                tenant_id=project.tenant_id,
-                position=line.position,
-                indicator_id=line.indicator_id,
-                **{f: getattr(line, f) for f in LINE_FIELDS},
-            )
-            for line in latest.lines
-        ],
-    )
-    session.add(new)
-    session.flush()
-    record(
-        session,
-        "targets.adjust",
-        object_type="project",
-        object_id=project.id,
-        after={"number": new.number, "reason": reason, "explanation": new.adjustment_explanation},
-    )
-    announce(session, actor, "targets.adjusted", project=project, target_set=new)
-    return new
 
 
 def require_found(target_set: TargetSet) -> TargetSet:

@@ -29,8 +29,8 @@ from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.views import may_review, render_project_page
 
+from . import chain, service
 from . import rules as target_rules
-from . import service
 from .forms import (
     diff_view,
     grouped,
@@ -266,7 +266,7 @@ def targets_adjust(project_id: int) -> Any:
     reason = request.form.get("reason", "")
     explanation = request.form.get("explanation", "").strip()
     try:
-        new = service.adjust(s, who, project_id, reason, explanation)
+        new = chain.adjust(s, who, project_id, reason, explanation)
         s.commit()
     except (ValidationFailed, Conflict, Forbidden) as exc:
         s.rollback()
@@ -345,7 +345,7 @@ def review_post(project_id: int) -> Any:
     form = {key: request.form.get(key, "").strip() for key in COMMENT_KEYS}
     comments = {k: v for k, v in form.items() if v}
     try:
-        reviewed = service.review(s, who, project_id, decision, comments)
+        reviewed = chain.review(s, who, project_id, decision, comments)
         level = reviewed.reviews[-1].level
         s.commit()
     except ValidationFailed as exc:

@@ -1,0 +1,63 @@
+"""What every page module of the indicator library shares: the one blueprint they all register
+their routes on (`indicators_pages`, under /indicators), the Chinese names of the library's
+vocabularies for its templates, and the small lookups more than one page needs.
+
+Imported by the page modules (`views_browse`, `views_forms`, `views_sharing`, `views_library`,
+`views_excel`), never the other way round; `views` imports the page modules so that the
+blueprint it hands to the registry carries every route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from jixiao.platform.core.errors import NotFound
+from jixiao.platform.web.context import actor, db
+
+from . import service
+from .models import Indicator
+from .rules import (
+    DIRECTION_LABELS,
+    FIELD_LABELS,
+    KIND_LABELS,
+    SCOPE_LABELS,
+    VALUE_TYPE_LABELS,
+)
+
+bp = Blueprint("indicators_pages", __name__, url_prefix="/indicators", template_folder="templates")
+
+STATUS_LABELS = {"active": "在用", "retired": "已退出"}
+PROPOSAL_STATUS = {"pending": "待处理", "accepted": "已采纳", "declined": "不予采纳"}
+
+
+@bp.app_template_global("indicator_labels")
+def _labels() -> dict[str, Any]:
+    """The Chinese names of the library's vocabularies, for every template of the blueprint."""
+    return {
+        "field": FIELD_LABELS,
+        "kind": KIND_LABELS,
+        "scope": SCOPE_LABELS,
+        "value_type": VALUE_TYPE_LABELS,
+        "direction": DIRECTION_LABELS,
+        "status": STATUS_LABELS,
+        "proposal": PROPOSAL_STATUS,
+    }
+
+
+def vocabulary(column: Any) -> list[str]:
+    """Values of a free-text column (行业领域, 共性类别) in the caller's visible library."""
+    rows = db().execute(select(column).distinct().where(column.is_not(None), column != "").order_by(column))
+    return [r for r in rows.scalars() if r]
+
+
+def linked(indicator_id: int | None) -> Indicator | None:
+    """A related indicator, if the caller may see it (a sibling's original is behind the walls)."""
+    if indicator_id is None:
+        return None
+    try:
+        return service.get_indicator(db(), actor(), indicator_id)
+    except NotFound:
+        return None
