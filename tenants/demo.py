@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from jixiao.platform.core.authz import ALL_SCOPES
 from jixiao.platform.core.oauth_models import OAuthClient
 
-from . import service
+from . import evaluators, service, users
 from .divisions import DEMO_EVALUATOR_ORG, DEMO_EVALUATOR_USERS, DEMO_USERS, NINGXIA
 from .models import EvaluatorOrg
 
@@ -47,7 +47,7 @@ def load(session: Session, password: str) -> dict[str, int]:
     for username, code, display_name, roles in DEMO_USERS:
         if service.find_login_user(session, username) is None:
             tenant = service.tenant_by_code(session, code)
-            service._insert_user(
+            users._insert_user(
                 session,
                 None,
                 username=username,
@@ -61,11 +61,11 @@ def load(session: Session, password: str) -> dict[str, int]:
         select(EvaluatorOrg).where(EvaluatorOrg.name == DEMO_EVALUATOR_ORG)
     ).scalar_one_or_none()
     if org is None:
-        org = service.create_evaluator_org(session, None, name=DEMO_EVALUATOR_ORG, contact="张经理")
+        org = evaluators.create_evaluator_org(session, None, name=DEMO_EVALUATOR_ORG, contact="张经理")
         created["evaluator_orgs"] += 1
     for username, display_name in DEMO_EVALUATOR_USERS:
         if service.find_login_user(session, username) is None:
-            service._insert_user(
+            users._insert_user(
                 session,
                 None,
                 username=username,

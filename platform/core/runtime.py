@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from .config import Settings
 from .db import Database
 from .jobs import Jobs
-from .storage import ObjectStore, make_store
+from .storage import ObjectStore
+from .storage.factory import make_store
 
 
 @dataclass

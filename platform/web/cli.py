@@ -25,7 +25,7 @@ from jixiao.platform.core.errors import ValidationFailed
 from jixiao.platform.core.oauth_models import OAuthClient
 from jixiao.platform.core.runtime import Runtime, current_runtime
 from jixiao.platform.demo import load_all
-from jixiao.tenants import demo, service
+from jixiao.tenants import demo, service, users
 from jixiao.tenants.passwords import hash_password
 
 
@@ -163,7 +163,7 @@ def tenants_bootstrap(code: str, name: str, admin_username: str, password: str) 
     rt = _rt()
     try:
         with rt.db.transaction(system="tenants bootstrap") as s:
-            user = service.bootstrap_province(
+            user = users.bootstrap_province(
                 s, code=code, name=name, admin_username=admin_username, password=password
             )
             demo.ensure_cli_client(s)

@@ -395,7 +395,7 @@ def test_store_stopped_mid_upload_leaves_no_row_and_no_object(api, settings, pro
     """The app has received the whole body (werkzeug spools it) and is streaming it to S3 in
     16 MiB parts when SeaweedFS dies (SIGKILL of its process group, as a crash would). The
     request fails, no row; SeaweedFS restarted on the same data holds no object either."""
-    from jixiao.platform.core.storage import S3Store
+    from jixiao.platform.core.storage.s3 import S3Store
     from tests.support.seaweed import start_seaweed
 
     store_dir = tmp_path / "seaweed"

@@ -30,16 +30,16 @@ from jixiao.platform.core.storage import (
     CHUNK_SIZE,
     S3_PART_SIZE,
     InvalidKey,
-    LocalStore,
     ObjectNotFound,
     ObjectStore,
-    S3Store,
     StoredObject,
     StoreError,
     StoreUnavailable,
     content_disposition,
-    make_store,
 )
+from jixiao.platform.core.storage.factory import make_store
+from jixiao.platform.core.storage.local import LocalStore
+from jixiao.platform.core.storage.s3 import S3Store
 
 pytestmark = pytest.mark.once  # mode-independent: runs in the embedded pass only
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from jixiao.tenants import service
+from jixiao.tenants import evaluators, service, users
 from jixiao.tenants.schemas import (
     EvaluatorOrgSchema,
     EvaluatorUserCreateSchema,
@@ -62,14 +62,14 @@ class TenantUsers(MethodView):
     @blp.response(200, UserPage)
     def get(self, args: dict[str, Any], code: str) -> Any:
         """Users of a tenant (its admins, and admins above it, read-only)."""
-        return service.list_users(db(), actor(), code, **args)
+        return users.list_users(db(), actor(), code, **args)
 
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, data: dict[str, Any], code: str) -> Any:
         """Create a user in the tenant (its bureau admin, or the province admin)."""
         s = db()
-        user = service.create_user(s, actor(), code, **data)
+        user = users.create_user(s, actor(), code, **data)
         s.commit()
         return user
 
@@ -79,14 +79,14 @@ class UserById(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id: int) -> Any:
         """One user (walled: another tenant's user is 404)."""
-        return service.get_user(db(), actor(), user_id)
+        return users.get_user(db(), actor(), user_id)
 
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, data: dict[str, Any], user_id: int) -> Any:
         """Change display name, roles, active flag or reset the password."""
         s = db()
-        user = service.update_user(s, actor(), user_id, **data)
+        user = users.update_user(s, actor(), user_id, **data)
         s.commit()
         return user
 
@@ -97,14 +97,14 @@ class EvaluatorOrgs(MethodView):
     @blp.response(200, EvaluatorOrgPage)
     def get(self, args: dict[str, Any]) -> Any:
         """Third-party evaluator organisations (any bureau or province admin, to grant access)."""
-        return service.list_evaluator_orgs(db(), actor(), **args)
+        return evaluators.list_evaluator_orgs(db(), actor(), **args)
 
     @blp.arguments(EvaluatorOrgSchema)
     @blp.response(201, EvaluatorOrgSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register an organisation (province admin)."""
         s = db()
-        org = service.create_evaluator_org(s, actor(), **data)
+        org = evaluators.create_evaluator_org(s, actor(), **data)
         s.commit()
         return org
 
@@ -116,6 +116,6 @@ class EvaluatorOrgUsers(MethodView):
     def post(self, data: dict[str, Any], org_id: int) -> Any:
         """Create an evaluator user in the organisation (province admin)."""
         s = db()
-        user = service.create_evaluator_user(s, actor(), org_id, **data)
+        user = evaluators.create_evaluator_user(s, actor(), org_id, **data)
         s.commit()
         return user

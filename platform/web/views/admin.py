@@ -9,7 +9,9 @@ from flask_login import login_required
 
 from jixiao.platform.core.errors import Forbidden, ValidationFailed
 from jixiao.platform.web.pages import may as _may
+from jixiao.tenants import evaluators as tenant_evaluators
 from jixiao.tenants import service as tenants
+from jixiao.tenants import users as tenant_users
 from jixiao.tenants.models import LEVELS, ROLES_BY_LEVEL
 
 from ..context import actor, db
@@ -26,7 +28,9 @@ def users() -> Any:
     if tenant is None:
         return redirect(url_for("admin.evaluator_orgs"))
     s = db()
-    page = tenants.list_users(s, who, tenant.code, page=request.args.get("page", 1, type=int), page_size=50)
+    page = tenant_users.list_users(
+        s, who, tenant.code, page=request.args.get("page", 1, type=int), page_size=50
+    )
     can_write = _may("users.write", tenant=tenant)
     form: dict[str, Any] = {}
     errors: dict[str, Any] = {}
@@ -42,7 +46,7 @@ def users() -> Any:
             "email": request.form.get("email", "").strip(),
         }
         try:
-            user = tenants.create_user(s, who, tenant.code, **form)
+            user = tenant_users.create_user(s, who, tenant.code, **form)
             s.commit()
             flash(f"已创建用户 {user.username}（{user.display_name}）", "success")
             return redirect(url_for("admin.users"))
@@ -66,7 +70,7 @@ def users() -> Any:
 def toggle_user(user_id: int) -> Any:
     s = db()
     active = request.form.get("active") == "1"
-    user = tenants.update_user(s, actor(), user_id, is_active=active)
+    user = tenant_users.update_user(s, actor(), user_id, is_active=active)
     s.commit()
     flash(f"已{'启用' if active else '停用'}用户 {user.username}", "success")
     return redirect(url_for("admin.users"))
@@ -120,7 +124,7 @@ def evaluator_orgs() -> Any:
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in ("name", "credit_code", "contact")}
         try:
-            org = tenants.create_evaluator_org(
+            org = tenant_evaluators.create_evaluator_org(
                 s,
                 who,
                 name=form["name"],
@@ -134,7 +138,7 @@ def evaluator_orgs() -> Any:
             s.rollback()
             errors = exc.errors
             status = 422
-    page = tenants.list_evaluator_orgs(s, who, page_size=200)
+    page = tenant_evaluators.list_evaluator_orgs(s, who, page_size=200)
     return render_template(
         "admin/evaluator_orgs.html",
         page=page,
