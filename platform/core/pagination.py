@@ -11,6 +11,11 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 1_000_000  # beyond any list; also keeps the offset inside a database integer
+
+
+def clamp(page: int, page_size: int) -> tuple[int, int]:
+    return min(max(page, 1), MAX_PAGE), min(max(page_size, 1), MAX_PAGE_SIZE)
 
 
 @dataclass
@@ -22,8 +27,7 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, stmt: Select[Any], page: int = 1, page_size: int = 50) -> Page[Any]:
-    page = max(page, 1)
-    page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+    page, page_size = clamp(page, page_size)
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     items = list(session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).scalars().unique())
     return Page(items, total, page, page_size)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, request
-from flask_login import current_user
+from flask import Flask, Response, flash, g, redirect, request
+from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms.validators import ValidationError
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.session_protection = "basic"
+    login_manager.unauthorized_handler(_unauthorized)
     oauth.init_oauth(app, settings.access_token_ttl)
 
     api.init_app(app)
@@ -120,6 +122,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     _register_request_hooks(app)
     _register_filters(app, ZoneInfo(settings.timezone))
     return app
+
+
+def _unauthorized() -> Response:
+    """A page that needs a login: the login page, coming back afterwards. An htmx request (a filter,
+    a tab, the bell) gets HX-Redirect, so the whole page goes to the login rather than the login form
+    being swapped into a fragment."""
+    if request.headers.get("HX-Request"):
+        page = urlsplit(request.headers.get("HX-Current-URL", "")).path or "/"
+        return Response(status=204, headers={"HX-Redirect": login_url("auth.login", next_url=page)})
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url("auth.login", next_url=request.url))
 
 
 def _register_filters(app: Flask, zone: ZoneInfo) -> None:
@@ -171,6 +184,10 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        if request.headers.get("HX-Request"):
+            # a page left open while the session changed (logged out, or in again elsewhere):
+            # reload it — the login page or a fresh token — rather than a click that does nothing
+            return Response(status=204, headers={"HX-Refresh": "true"})
         return error_response(400, "表单已过期或来源不可信（CSRF 校验失败），请刷新页面后重试")
 
 

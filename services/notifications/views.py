@@ -103,6 +103,8 @@ def index() -> Any:
     page_no = max(request.args.get("page", 1, type=int) or 1, 1)
     results = service.list_notifications(db(), actor(), page=page_no, page_size=PAGE_SIZE)
     pages = max((results.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if results.page > pages:  # past the end (an old link): the last page
+        results = service.list_notifications(db(), actor(), page=pages, page_size=PAGE_SIZE)
     return render_template(
         "notifications/index.html",
         results=results,

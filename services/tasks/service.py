@@ -21,7 +21,7 @@ from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import AuditEvent
 from jixiao.platform.core.authz import authorize, policy
 from jixiao.platform.core.errors import ValidationFailed
-from jixiao.platform.core.pagination import MAX_PAGE_SIZE, Page
+from jixiao.platform.core.pagination import Page, clamp
 from jixiao.services.assessment.models import CONCLUSIONS
 from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project
@@ -150,7 +150,7 @@ def _summary(event: AuditEvent) -> str:
 def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 50) -> Page[Done]:
     """The user's 已办: the lifecycle actions they took, newest first, from the audit trail."""
     authorize(actor, "tasks.read")
-    page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
+    page, page_size = clamp(page, page_size)
     if actor.user_id is None:
         return Page([], 0, page, page_size)
     stmt = select(AuditEvent).where(

@@ -120,8 +120,10 @@ def queue_context() -> dict[str, Any]:
     if tab == "done":
         page_no = max(request.args.get("page", 1, type=int) or 1, 1)
         done = service.done_for(s, who, page=page_no, page_size=DONE_PAGE_SIZE)
-        context["done"] = done
         pages = max((done.total + DONE_PAGE_SIZE - 1) // DONE_PAGE_SIZE, 1)
+        if done.page > pages:  # past the end (an old link): the last page
+            done = service.done_for(s, who, page=pages, page_size=DONE_PAGE_SIZE)
+        context["done"] = done
         context["done_pages"] = pages
         context["done_page_numbers"] = page_numbers(done.page, pages)
     return context
