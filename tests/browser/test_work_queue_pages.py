@@ -298,15 +298,15 @@ def test_user_form_takes_an_optional_email(fresh_page, live_server, unique):
     admin.get_by_label("用户名").fill(username)
     admin.get_by_label("姓名").fill("邮件测试")
     admin.get_by_label("初始密码").fill("Mail@2026ok")
-    admin.get_by_label("电子邮箱").fill("不是邮箱")
+    admin.get_by_label("电子邮箱", exact=True).fill("不是邮箱")
     admin.get_by_label("主管部门审核人").check()
     admin.get_by_role("button", name="创建用户").click()
     expect(admin.get_by_test_id("form-errors")).to_be_visible()
     expect(admin.locator("#f-email ~ .invalid-feedback")).to_contain_text("电子邮箱格式不正确")
-    expect(admin.get_by_label("电子邮箱")).to_have_value("不是邮箱")  # kept to be corrected
+    expect(admin.get_by_label("电子邮箱", exact=True)).to_have_value("不是邮箱")  # kept to be corrected
     settle(admin)
     admin.get_by_label("初始密码").fill("Mail@2026ok")
-    admin.get_by_label("电子邮箱").fill(address)
+    admin.get_by_label("电子邮箱", exact=True).fill(address)
     admin.get_by_role("button", name="创建用户").click()
     expect(admin.locator(".alert-success")).to_contain_text(f"已创建用户 {username}")
     user_row = (
@@ -322,6 +322,32 @@ def test_user_form_takes_an_optional_email(fresh_page, live_server, unique):
         .get_by_test_id("user-email")
     ).to_have_text("—")
     shot(admin, "users-with-email")
+
+    # an existing user's address: corrected in place, a bad one refused with the rule, cleared
+    editor_row = (
+        admin.get_by_test_id("user-table")
+        .locator("tbody tr")
+        .filter(has=admin.get_by_role("cell", name="xq.dept", exact=True))
+    )
+    editor_row.get_by_test_id("email-edit").locator("summary").click()
+    editor_row.get_by_test_id("email-input").fill("xq.dept@")
+    editor_row.get_by_test_id("email-input").evaluate(
+        "el => el.type = 'text'"
+    )  # past the browser's own check
+    editor_row.get_by_test_id("email-save").click()
+    expect(admin.locator(".alert-danger")).to_contain_text("电子邮箱格式不正确：xq.dept@")
+    settle(admin)
+    editor_row.get_by_test_id("email-edit").locator("summary").click()
+    editor_row.get_by_test_id("email-input").fill("dept@czj.xq.test")
+    editor_row.get_by_test_id("email-save").click()
+    expect(admin.locator(".alert-success")).to_contain_text("已更新用户 xq.dept 的电子邮箱")
+    expect(editor_row.get_by_test_id("user-email")).to_have_text("dept@czj.xq.test")
+    settle(admin)
+    editor_row.get_by_test_id("email-edit").locator("summary").click()
+    editor_row.get_by_test_id("email-input").fill("")
+    editor_row.get_by_test_id("email-save").click()
+    expect(admin.locator(".alert-success")).to_contain_text("已清除用户 xq.dept 的电子邮箱")
+    expect(editor_row.get_by_test_id("user-email")).to_have_text("—")
 
     # the new user: nothing to read yet
     newcomer = signed_in(fresh_page, username, "Mail@2026ok")

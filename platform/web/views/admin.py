@@ -76,6 +76,25 @@ def toggle_user(user_id: int) -> Any:
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/email")
+@login_required
+def user_email(user_id: int) -> Any:
+    """Set or clear a user's address for notification e-mails (empty clears it)."""
+    s = db()
+    try:
+        user = tenant_users.update_user(s, actor(), user_id, email=request.form.get("email", ""))
+    except ValidationFailed as exc:
+        s.rollback()
+        flash("；".join(exc.errors.get("email", [exc.message])), "error")
+        return redirect(url_for("admin.users"))
+    s.commit()
+    flash(
+        f"已更新用户 {user.username} 的电子邮箱" if user.email else f"已清除用户 {user.username} 的电子邮箱",
+        "success",
+    )
+    return redirect(url_for("admin.users"))
+
+
 @bp.route("/tenants", methods=["GET", "POST"])
 @login_required
 def tenant_list() -> Any:
