@@ -28,3 +28,16 @@ def test_an_expired_session_goes_to_the_login_and_back(fresh_page, live_server):
     expect(page).to_have_url(f"{live_server}/")
     expect(page.get_by_test_id("tab-todo")).to_be_visible()
     assert page.problems == [], page.problems
+
+
+def test_keyboard_focus_stays_on_the_tab_after_the_swap(fresh_page, live_server):
+    page = signed_in(fresh_page, "xq.editor")
+    page.get_by_test_id("tab-done").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("tab-done")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_test_id("tab-done")).to_be_focused()
+    page.get_by_test_id("tab-todo").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("tab-todo")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_test_id("tab-todo")).to_be_focused()
+    assert page.problems == [], page.problems
