@@ -25,6 +25,11 @@ class Page(Generic[T]):
     page: int
     page_size: int
 
+    @property
+    def pages(self) -> int:
+        """How many pages the list has (at least one, an empty list included)."""
+        return max((self.total + self.page_size - 1) // self.page_size, 1)
+
 
 def paginate(session: Session, stmt: Select[Any], page: int = 1, page_size: int = 50) -> Page[Any]:
     page, page_size = clamp(page, page_size)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, flash, g, redirect, request
@@ -21,6 +20,7 @@ from . import health, oauth
 from .context import Unauthenticated, close_sessions, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
+from .pages import htmx_page_path, is_htmx
 from .registry import API_BLUEPRINTS, PAGE_BLUEPRINTS
 
 PUBLIC_API_PATHS = {"/api/v1/openapi.json", "/api/v1/docs"}
@@ -128,8 +128,8 @@ def _unauthorized() -> Response:
     """A page that needs a login: the login page, coming back afterwards. An htmx request (a filter,
     a tab, the bell) gets HX-Redirect, so the whole page goes to the login rather than the login form
     being swapped into a fragment."""
-    if request.headers.get("HX-Request"):
-        page = urlsplit(request.headers.get("HX-Current-URL", "")).path or "/"
+    if is_htmx():
+        page = htmx_page_path() or "/"
         return Response(status=204, headers={"HX-Redirect": login_url("auth.login", next_url=page)})
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(login_url("auth.login", next_url=request.url))
@@ -184,7 +184,7 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
-        if request.headers.get("HX-Request"):
+        if is_htmx():
             # a page left open while the session changed (logged out, or in again elsewhere):
             # reload it — the login page or a fresh token — rather than a click that does nothing
             return Response(status=204, headers={"HX-Refresh": "true"})

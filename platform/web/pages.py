@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, request
 
@@ -12,6 +13,21 @@ from jixiao.platform.core.errors import DomainError
 from jixiao.platform.core.storage import ObjectStore, content_disposition
 
 from .context import actor
+
+
+def own_path(target: str | None) -> str | None:
+    """`target` when it is a path of this site (`/projects/5`), else None: never another host
+    (`//evil.example`, `https://…`) nor a backslash some browsers read as a slash (`/\\evil`).
+    For every redirect to an address that came with a request or a stored link."""
+    if not target:
+        return None
+    own = (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    )
+    return target if own else None
 
 
 def may(action: str, **context: Any) -> bool:
@@ -28,6 +44,11 @@ def is_htmx(target: str | None = None) -> bool:
     if request.headers.get("HX-Request") != "true" or request.headers.get("HX-History-Restore-Request"):
         return False
     return target is None or request.headers.get("HX-Target") == target
+
+
+def htmx_page_path() -> str:
+    """The path of the page an htmx request was made from ("" when it does not say)."""
+    return urlsplit(request.headers.get("HX-Current-URL", "")).path
 
 
 def stream_object(

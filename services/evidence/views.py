@@ -104,9 +104,7 @@ def _panel(project: Project, stage: str, may_write: bool) -> dict[str, Any]:
 def evidence_beside(project: Project, stage: str) -> dict[str, Any]:
     """One stage's evidence, read-only, for the page where that stage is reviewed or decided
     (the reviewer sees the files beside the item: DESIGN.md §7). The read policy applies."""
-    panel = _panel(project, stage, may_write=False)
-    panel["may_delete"] = panel["may_replace"] = panel["may_upload"] = False
-    return panel
+    return _panel(project, stage, may_write=False)
 
 
 @bp.get("/projects/<int:project_id>")

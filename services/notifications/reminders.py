@@ -46,13 +46,11 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
     Also queues the email deliveries that stayed pending (their job never ran)."""
     day = today or local_today()
     written = 0
-    projects: dict[int, Project] = {}
     for task in all_tasks(session, day):
         if task.deadline is None:
             continue
-        project = projects.get(task.project_id) or session.get(Project, task.project_id)
+        project = session.get(Project, task.project_id)  # loaded by the kinds' query (identity map)
         assert project is not None
-        projects[project.id] = project
         left = (task.deadline - day).days
         if left < 0:
             threshold, title = (

@@ -98,6 +98,9 @@ def notify(
         if user.id in seen:
             continue
         seen.add(user.id)
+        # (the unique constraint on user and key stops a concurrent run; the CronJob forbids one)
+        if dedupe_key is not None and _has(session, user.id, dedupe_key):
+            continue
         note = Notification(
             user_id=user.id,
             tenant_id=tenant_id,
@@ -109,9 +112,6 @@ def notify(
             stage=stage,
             dedupe_key=dedupe_key,
         )
-        # (the unique constraint on user and key stops a concurrent run; the CronJob forbids one)
-        if dedupe_key is not None and _has(session, user.id, dedupe_key):
-            continue
         session.add(note)
         created.append(note)
         if smtp and user.email:

@@ -16,14 +16,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy.exc import DBAPIError
 
 from jixiao.platform.web.context import actor, db, optional_actor
-from jixiao.platform.web.pages import is_htmx
+from jixiao.platform.web.pages import htmx_page_path, is_htmx, own_path
 from jixiao.services.tasks.views import page_numbers
 
 from . import service
@@ -80,21 +79,14 @@ def _bell() -> dict[str, Any]:
     return {"unread_notifications": unread_notifications, "unread_badge_text": badge_text}
 
 
-def _safe_link(link: str | None) -> str | None:
-    """Only the app's own pages (a notification's link is a path like /projects/5/targets)."""
-    if link and link.startswith("/") and not link.startswith("//") and "\\" not in link:
-        return link
-    return None
-
-
 @bp.get("/bell")
 def bell() -> Any:
     """The bell alone, polled by every page's header (htmx, every 60 s) so that the badge follows
     new notifications without a reload. Logged out (session expired): 286, which stops the polling."""
     if optional_actor() is None:
         return "", 286
-    page = urlsplit(request.headers.get("HX-Current-URL", "")).path
-    return render_template("notifications/_bell.html", on_list=page.rstrip("/") == url_for(".index"))
+    on_list = htmx_page_path().rstrip("/") == url_for(".index")
+    return render_template("notifications/_bell.html", on_list=on_list)
 
 
 @bp.get("")
@@ -102,14 +94,13 @@ def bell() -> Any:
 def index() -> Any:
     page_no = max(request.args.get("page", 1, type=int) or 1, 1)
     results = service.list_notifications(db(), actor(), page=page_no, page_size=PAGE_SIZE)
-    pages = max((results.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    if results.page > pages:  # past the end (an old link): the last page
-        results = service.list_notifications(db(), actor(), page=pages, page_size=PAGE_SIZE)
+    if results.page > results.pages:  # past the end (an old link): the last page
+        results = service.list_notifications(db(), actor(), page=results.pages, page_size=PAGE_SIZE)
     return render_template(
         "notifications/index.html",
         results=results,
-        pages=pages,
-        page_numbers=page_numbers(results.page, pages),
+        pages=results.pages,
+        page_numbers=page_numbers(results.page, results.pages),
         unread=unread_notifications(),
         newest_id=service.newest_id(db(), actor()),
         kinds=KINDS,
@@ -144,7 +135,7 @@ def open_notification(notification_id: int) -> Any:
     s = db()
     note = service.mark_read(s, actor(), notification_id)
     s.commit()
-    return redirect(_safe_link(note.link) or url_for(".index"))
+    return redirect(own_path(note.link) or url_for(".index"))
 
 
 @bp.post("/read-all")

@@ -5,7 +5,6 @@ in `chain.py`."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -82,36 +81,48 @@ def versions(session: Session, actor: Actor, project_id: int) -> list[dict[str, 
     return result
 
 
-def _line_key(line: TargetLine) -> str:
-    return f"indicator:{line.indicator_id}" if line.indicator_id else f"name:{line.name}"
-
-
 def _line_values(line: TargetLine) -> dict[str, str]:
     return {f: ("" if getattr(line, f) is None else f"{getattr(line, f)}") for f in LINE_FIELDS}
 
 
 def diff(old: TargetSet | None, new: TargetSet) -> dict[str, Any]:
     """What changed from `old` to `new`: goals, and lines added, removed or changed (field: old → new)."""
+    return diff_snapshots(
+        snapshot_of(old, with_indicators=True) if old else None, snapshot_of(new, with_indicators=True)
+    )
+
+
+def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """`diff` of two `snapshot_of(…, with_indicators=True)`: a line is the same line when it has the
+    same library indicator, or (a custom line) the same name."""
+
+    def key(values: dict[str, Any]) -> str:
+        return (
+            f"indicator:{values['indicator_id']}" if values.get("indicator_id") else f"name:{values['name']}"
+        )
+
     changes: dict[str, Any] = {"goals": {}, "added": [], "removed": [], "changed": []}
     for field in ("overall_goal", "midterm_goal"):
-        before, after = getattr(old, field, "") if old else "", getattr(new, field)
+        before, after = (old or {}).get(field, ""), new[field]
         if before != after:
             changes["goals"][field] = [before, after]
-    old_lines = {_line_key(line): line for line in (old.lines if old else [])}
-    new_lines = {_line_key(line): line for line in new.lines}
-    for key, line in new_lines.items():
-        if key not in old_lines:
-            changes["added"].append(line.name)
-        else:
-            before_values, after_values = _line_values(old_lines[key]), _line_values(line)
-            fields = {
-                f: [before_values[f], after_values[f]]
-                for f in LINE_FIELDS
-                if before_values[f] != after_values[f]
-            }
-            if fields:
-                changes["changed"].append({"name": line.name, "fields": fields})
-    changes["removed"] = [line.name for key, line in old_lines.items() if key not in new_lines]
+    old_lines = {key(values): values for values in (old or {}).get("lines", [])}
+    new_lines = {key(values): values for values in new["lines"]}
+    for line_key, values in new_lines.items():
+        if line_key not in old_lines:
+            changes["added"].append(values["name"])
+            continue
+        before_values = old_lines[line_key]
+        fields = {
+            f: [before_values.get(f, ""), values[f]]
+            for f in LINE_FIELDS
+            if before_values.get(f, "") != values[f]
+        }
+        if fields:
+            changes["changed"].append({"name": values["name"], "fields": fields})
+    changes["removed"] = [
+        values["name"] for line_key, values in old_lines.items() if line_key not in new_lines
+    ]
     return changes
 
 
@@ -303,32 +314,13 @@ def since_return(session: Session, actor: Actor, project_id: int) -> dict[str, A
     if target_set.status != "submitted" or not returns:
         return None
     last = returns[-1]
-    snap = last.snapshot or {}
-    returned = SimpleNamespace(
-        overall_goal=snap.get("overall_goal", ""),
-        midterm_goal=snap.get("midterm_goal", ""),
-        lines=[
-            SimpleNamespace(
-                indicator_id=values.get("indicator_id"),
-                **{f: _from_text(f, values.get(f, "")) for f in LINE_FIELDS},
-            )
-            for values in snap.get("lines", [])
-        ],
-    )
     return {
         "returned_by": last.reviewer,
         "returned_at": last.reviewed_at,
         "level": last.level,
         "comments": last.comments,
-        "diff": diff(returned, target_set),  # type: ignore[arg-type]
+        "diff": diff_snapshots(last.snapshot, snapshot_of(target_set, with_indicators=True)),
     }
-
-
-def _from_text(field: str, text: str) -> Any:
-    """A snapshot's text back to the value `_line_values` renders the same way."""
-    if field == "weight":
-        return Decimal(text) if text else None
-    return text
 
 
 # --- submit and review ------------------------------------------------------------------------

@@ -42,8 +42,6 @@ SCOPE_OF = {
     "decide": "reviews:write",
 }
 
-# 已办: the audited actions that act on a project's lifecycle, and how each reads.
-
 
 @dataclass(frozen=True)
 class Task:
@@ -60,7 +58,6 @@ class Task:
     overdue: bool
     level: str | None = None  # review level (初审/复核/联审)
     number: int | None = None  # the target set's version (1 before the first draft is saved)
-    submitted_by: str | None = None
     # who may not act on it though they hold the role: the submitter, and whoever already approved
     # this submission at an earlier level (one person may hold both reviewer roles)
     excluded: tuple[str, ...] = ()
@@ -231,8 +228,6 @@ def _review(session: Session, scope: Scope, today: date) -> list[Task]:
         .join(TargetSet, TargetSet.project_id == Project.id)
         .where(TargetSet.status == "submitted", TargetSet.review_level.in_(levels))
     )
-    if scope.username:
-        stmt = stmt.where(func.coalesce(TargetSet.submitted_by, "") != scope.username)
     tasks = []
     for project, ts in session.execute(stmt).all():
         approvers = tuple(
@@ -240,8 +235,9 @@ def _review(session: Session, scope: Scope, today: date) -> list[Task]:
             for r in ts.reviews
             if r.decision == "approve" and ts.submitted_at and r.reviewed_at >= ts.submitted_at
         )
-        if scope.username and scope.username in approvers:
-            continue  # already passed it on at the level before (the chain refuses them twice)
+        excluded = tuple(filter(None, (ts.submitted_by, *approvers)))
+        if scope.username in excluded:
+            continue  # one's own submission, or passed on at the level before (the chain refuses both)
         last = ts.reviews[-1] if ts.reviews else None
         since = ts.submitted_at
         if last is not None and ts.submitted_at and last.reviewed_at >= ts.submitted_at:
@@ -256,8 +252,7 @@ def _review(session: Session, scope: Scope, today: date) -> list[Task]:
                 today,
                 level=ts.review_level,
                 number=ts.number,
-                submitted_by=ts.submitted_by,
-                excluded=tuple(filter(None, (ts.submitted_by, *approvers))),
+                excluded=excluded,
                 detail=f"{ts.submitted_by or ''} 提交" + ("（退回后重新提交）" if resubmitted(ts) else ""),
             )
         )
@@ -283,7 +278,6 @@ def _decide(session: Session, scope: Scope, today: date) -> list[Task]:
             ROLE_OF["decide"],
             a.submitted_at,
             today,
-            submitted_by=a.submitted_by,
             excluded=(a.submitted_by,) if a.submitted_by else (),
             detail=f"{a.submitted_by or ''} 提交",
         )

@@ -14,14 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import AuditEvent
 from jixiao.platform.core.authz import authorize, policy
 from jixiao.platform.core.errors import ValidationFailed
-from jixiao.platform.core.pagination import Page, clamp
+from jixiao.platform.core.pagination import Page, clamp, paginate
 from jixiao.services.assessment.models import CONCLUSIONS
 from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project
@@ -39,16 +39,38 @@ DONE_ACTIONS = {
 
 
 def _sort(tasks: Iterable[Task]) -> list[Task]:
-    far = date.max
+    """Overdue first, then by deadline (none last), then the oldest first."""
     return sorted(
         tasks,
         key=lambda t: (
             not t.overdue,
-            t.deadline or far,
-            t.since or datetime.max.replace(tzinfo=None),
+            t.deadline is None,
+            t.deadline or date.max,
+            t.since is None,
+            t.since.timestamp() if t.since else 0.0,
             t.project_id,
         ),
     )
+
+
+def _run(session: Session, scope: Scope, day: date, codes: Iterable[str]) -> list[Task]:
+    found: list[Task] = []
+    for code in codes:
+        found += KINDS[code](session, scope, day)
+    return _sort(found)
+
+
+def matching(
+    tasks: Iterable[Task], *, kind: str | None = None, stage: str | None = None, overdue: bool | None = None
+) -> list[Task]:
+    """The items of a kind, a stage, overdue or not (None: any) — the filters of the queue."""
+    return [
+        t
+        for t in tasks
+        if (kind is None or t.kind == kind)
+        and (stage is None or t.stage == stage)
+        and (overdue is None or t.overdue is overdue)
+    ]
 
 
 # --- the user's queue --------------------------------------------------------------------------
@@ -80,27 +102,14 @@ def tasks_for(
     if actor.tenant_id is None:
         return []  # evaluators: their kinds arrive with the grants
     scope = Scope(tenant_id=actor.tenant_id, username=actor.username, roles=actor.roles, scopes=actor.scopes)
-    day = today or local_today()
-    found: list[Task] = []
-    for code, query in KINDS.items():
-        if kind is None or code == kind:
-            found += query(session, scope, day)
-    if stage is not None:
-        found = [t for t in found if t.stage == stage]
-    if overdue is not None:
-        found = [t for t in found if t.overdue is overdue]
-    return _sort(found)
+    found = _run(session, scope, today or local_today(), [kind] if kind else KINDS)
+    return matching(found, stage=stage, overdue=overdue)
 
 
 def all_tasks(session: Session, today: date | None = None) -> list[Task]:
     """Every open item of every tenant with the role that acts on it (the reminder job; a system
     session)."""
-    day = today or local_today()
-    scope = Scope(everyone=True)
-    found: list[Task] = []
-    for query in KINDS.values():
-        found += query(session, scope, day)
-    return _sort(found)
+    return _run(session, Scope(everyone=True), today or local_today(), KINDS)
 
 
 # --- 已办 -----------------------------------------------------------------------------------------
@@ -150,40 +159,40 @@ def _summary(event: AuditEvent) -> str:
 def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 50) -> Page[Done]:
     """The user's 已办: the lifecycle actions they took, newest first, from the audit trail."""
     authorize(actor, "tasks.read")
-    page, page_size = clamp(page, page_size)
     if actor.user_id is None:
-        return Page([], 0, page, page_size)
-    stmt = select(AuditEvent).where(
-        AuditEvent.user_id == actor.user_id,
-        AuditEvent.action.in_(tuple(DONE_ACTIONS)),
-        AuditEvent.object_type == "project",
+        return Page([], 0, *clamp(page, page_size))
+    events = paginate(
+        session,
+        select(AuditEvent)
+        .where(
+            AuditEvent.user_id == actor.user_id,
+            AuditEvent.action.in_(tuple(DONE_ACTIONS)),
+            AuditEvent.object_type == "project",
+        )
+        .order_by(AuditEvent.id.desc()),
+        page,
+        page_size,
     )
-    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    events = list(
-        session.execute(
-            stmt.order_by(AuditEvent.id.desc()).offset((page - 1) * page_size).limit(page_size)
-        ).scalars()
-    )
-    ids = {int(e.object_id) for e in events if e.object_id and e.object_id.isdigit()}
+    pids = {e.id: int(e.object_id) if e.object_id and e.object_id.isdigit() else None for e in events.items}
+    wanted = {pid for pid in pids.values() if pid is not None}
     projects = (
-        {p.id: p for p in session.execute(select(Project).where(Project.id.in_(ids))).scalars()}
-        if ids
+        {p.id: p for p in session.execute(select(Project).where(Project.id.in_(wanted))).scalars()}
+        if wanted
         else {}
     )
     items = []
-    for e in events:
-        pid = int(e.object_id) if e.object_id and e.object_id.isdigit() else None
-        project = projects.get(pid) if pid is not None else None
+    for e in events.items:
+        project = projects.get(pids[e.id] or 0)
         items.append(
             Done(
                 action=e.action,
                 action_name=DONE_ACTIONS[e.action],
                 at=e.at,
-                project_id=pid,
+                project_id=pids[e.id],
                 project_name=project.name if project else "",
                 tenant_code=project.owner.code if project else "",
                 stage=e.action.split(".")[0],
                 summary=_summary(e),
             )
         )
-    return Page(items, total, page, page_size)
+    return Page(items, events.total, events.page, events.page_size)

@@ -81,13 +81,9 @@ def queue_context() -> dict[str, Any]:
     counts = dict.fromkeys(KIND_NAMES, 0)
     for task in everything:
         counts[task.kind] = counts.get(task.kind, 0) + 1
-    shown = [
-        t
-        for t in everything
-        if (not kind or t.kind == kind)
-        and (not stage or t.stage == stage)
-        and (not overdue or t.overdue is (overdue == "yes"))
-    ]
+    shown = service.matching(
+        everything, kind=kind or None, stage=stage or None, overdue=(overdue == "yes") if overdue else None
+    )
     filters: dict[str, Any] = {
         k: v for k, v in {"kind": kind, "stage": stage, "overdue": overdue}.items() if v
     }
@@ -120,12 +116,11 @@ def queue_context() -> dict[str, Any]:
     if tab == "done":
         page_no = max(request.args.get("page", 1, type=int) or 1, 1)
         done = service.done_for(s, who, page=page_no, page_size=DONE_PAGE_SIZE)
-        pages = max((done.total + DONE_PAGE_SIZE - 1) // DONE_PAGE_SIZE, 1)
-        if done.page > pages:  # past the end (an old link): the last page
-            done = service.done_for(s, who, page=pages, page_size=DONE_PAGE_SIZE)
+        if done.page > done.pages:  # past the end (an old link): the last page
+            done = service.done_for(s, who, page=done.pages, page_size=DONE_PAGE_SIZE)
         context["done"] = done
-        context["done_pages"] = pages
-        context["done_page_numbers"] = page_numbers(done.page, pages)
+        context["done_pages"] = done.pages
+        context["done_page_numbers"] = page_numbers(done.page, done.pages)
     return context
 
 

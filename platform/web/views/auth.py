@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
@@ -11,6 +10,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.db import utcnow
+from jixiao.platform.web.pages import own_path
 from jixiao.tenants import service as tenants
 from jixiao.tenants.models import User
 
@@ -39,9 +39,7 @@ def _load_user(user_id: str) -> LoginUser | None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("home.index")
+    return own_path(target) or url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from jixiao.platform.core.errors import NotFound
+from jixiao.platform.web.pages import own_path
 from jixiao.services.indicators.models import Indicator
 from jixiao.services.programs.models import Program
 from jixiao.services.tasks import views as work_queue
@@ -118,7 +119,4 @@ def switch_tenant() -> Any:
         if tenant.id not in who.readable_tenant_ids:
             abort(404)
         session["view_tenant"] = code
-    target = request.form.get("next") or url_for("home.index")
-    return redirect(
-        target if target.startswith("/") and not target.startswith("//") else url_for("home.index")
-    )
+    return redirect(own_path(request.form.get("next")) or url_for("home.index"))
