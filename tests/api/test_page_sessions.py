@@ -52,3 +52,20 @@ def test_page_numbers_past_the_end_show_the_last_page(app, api):
         assert resp.status_code == 200, path
     huge = api.as_user("xq.editor").get("/api/v1/indicators?page=99999999999999999999")
     assert huge.status_code in (200, 422), huge.get_json()
+
+
+def test_setting_an_email_on_the_user_page_stays_behind_the_walls(app, api):
+    dept_id = next(
+        u["id"]
+        for u in api.as_user("xq.admin").get("/api/v1/tenants/640104/users").get_json()["items"]
+        if u["username"] == "xq.dept"
+    )
+    for username, status in (("xx.admin", 404), ("yc.admin", 403)):  # a sibling; the city above
+        client = _client(app)
+        assert _login(client, username, "Demo@2026").status_code == 302
+        resp = client.post(
+            f"/admin/users/{dept_id}/email", data={"email": "x@evil.test", "csrf_token": _meta_csrf(client)}
+        )
+        assert resp.status_code == status, (username, resp.status_code)
+    shown = api.as_user("xq.admin").get(f"/api/v1/users/{dept_id}").get_json()
+    assert shown["email"] != "x@evil.test"

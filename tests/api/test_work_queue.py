@@ -416,3 +416,16 @@ def test_the_other_editors_hear_of_a_new_project_and_of_an_adjustment(api, progr
         assert not any("目标调整" in n["title"] for n in notes(api, "xq.editor", pid))
     finally:
         api.as_user("xq.admin").patch(f"/api/v1/users/{created['id']}", json={"is_active": False})
+
+
+def test_the_resubmission_diff_behind_the_walls(api, program_id, unique):
+    pid = new_project(api, program_id, unique)["id"]
+    through_assessment(api, pid)
+    submit_targets(api, pid)
+    review(api, "xq.dept", pid, "return", relevance="请补充")
+    submit_targets(api, pid, goal="完成 12 个小区改造，补充说明")
+    url = f"/api/v1/projects/{pid}/targets/resubmission"
+    assert api.as_user("xx.dept").get(url).status_code == 404  # a sibling county
+    above = api.as_user("yc.admin").get(url)  # the city above reads it
+    assert above.status_code == 200 and above.get_json()["resubmitted"] is True
+    assert above.get_json()["diff"]["goals"]["overall_goal"][1] == "完成 12 个小区改造，补充说明"
