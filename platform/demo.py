@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.orm import Session
 
 from jixiao.services.indicators import demo as indicators
@@ -9,8 +11,9 @@ from jixiao.services.programs import service as programs
 from jixiao.tenants import demo as tenants
 
 
-def load_all(session: Session, password: str) -> dict[str, int]:
+def load_all(session: Session, password: str, today: date | None = None) -> dict[str, int]:
+    """`today`: the day of the first load (the running program's dates follow it, DEMO.md)."""
     created = tenants.load(session, password)
     created.update(indicators.load_demo(session))
-    created.update(programs.load_demo(session))
+    created.update(programs.load_demo(session, today))
     return created

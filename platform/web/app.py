@@ -20,7 +20,7 @@ from . import health, oauth
 from .context import Unauthenticated, close_sessions, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
-from .pages import htmx_page_path, is_htmx
+from .pages import htmx_page_path, is_htmx, person, viewing_other_tenant
 from .registry import API_BLUEPRINTS, PAGE_BLUEPRINTS
 
 PUBLIC_API_PATHS = {"/api/v1/openapi.json", "/api/v1/docs"}
@@ -136,6 +136,9 @@ def _unauthorized() -> Response:
 
 
 def _register_filters(app: Flask, zone: ZoneInfo) -> None:
+    app.add_template_filter(person, "person")
+    app.add_template_global(viewing_other_tenant, "viewing_other_tenant")
+
     @app.template_filter("localtime")
     def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         """Times are stored in UTC; officials read them in the province's time zone."""

@@ -21,6 +21,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from jixiao.platform.core import audit, migrate
 from jixiao.platform.core.authz import ALL_SCOPES
+from jixiao.platform.core.clock import today_in
 from jixiao.platform.core.errors import ValidationFailed
 from jixiao.platform.core.oauth_models import OAuthClient
 from jixiao.platform.core.runtime import Runtime, current_runtime
@@ -91,7 +92,7 @@ def demo_load() -> None:
     """Load 宁夏 and its demo users idempotently (password: JIXIAO_DEMO_PASSWORD)."""
     rt = _rt()
     with rt.db.transaction(system="demo load") as s:
-        created = load_all(s, rt.settings.demo_password)
+        created = load_all(s, rt.settings.demo_password, today_in(rt.settings.timezone))
     click.echo(
         f"演示数据已就绪：新建地区 {created['tenants']} 个、用户 {created['users']} 个、"
         f"第三方机构 {created['evaluator_orgs']} 个、共享指标 {created['indicators']} 个、"

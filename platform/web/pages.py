@@ -6,13 +6,19 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, request
+from flask import Response, g, request, session
+from markupsafe import Markup, escape
+from sqlalchemy import select
 
-from jixiao.platform.core.authz import authorize
+from jixiao.platform.core.authz import POLICIES, authorize
 from jixiao.platform.core.errors import DomainError
 from jixiao.platform.core.storage import ObjectStore, content_disposition
+from jixiao.tenants.models import User
 
-from .context import actor
+from .context import actor, optional_actor, system_db
+
+# Scopes that change nothing of the tenant's data: still allowed while viewing another tenant.
+_PERSONAL_SCOPES = frozenset({"profile", "notifications:write"})
 
 
 def own_path(target: str | None) -> str | None:
@@ -30,8 +36,24 @@ def own_path(target: str | None) -> str | None:
     return target if own else None
 
 
+def viewing_other_tenant() -> bool:
+    """The user picked another tenant in the header's switcher (上级只读查看): every page then
+    shows that tenant's data and offers no write control, whatever the user's own rights."""
+    who = optional_actor()
+    code = session.get("view_tenant")
+    return bool(code) and who is not None and code != who.tenant_code
+
+
+def is_write_action(action: str) -> bool:
+    scope = POLICIES[action].scope
+    return not scope.endswith(":read") and scope not in _PERSONAL_SCOPES
+
+
 def may(action: str, **context: Any) -> bool:
-    """Whether the current user may do `action` — to show or hide a button, never to enforce."""
+    """Whether the current user may do `action` — to show or hide a button, never to enforce.
+    While viewing another tenant (read-only mode) no write action is offered."""
+    if is_write_action(action) and viewing_other_tenant():
+        return False
     try:
         authorize(actor(), action, **context)
         return True
@@ -76,3 +98,23 @@ def stream_object(
             **(headers or {}),
         },
     )
+
+
+SYSTEM_NAME = "系统"
+
+
+def person(username: str | None) -> Markup:
+    """A person as pages show them: the display name, the login name on hover. Records keep the
+    login name; the names are looked up once per request across the walls on purpose — only the
+    display names of people already named on a record the user can read."""
+    if not username or username == "system":
+        return Markup('<span class="jx-person">{}</span>').format(SYSTEM_NAME)
+    names: dict[str, str | None] = g.setdefault("person_names", {})
+    if username not in names:
+        names[username] = (
+            system_db("display names of the people named on a page")
+            .execute(select(User.display_name).where(User.username == username))
+            .scalar_one_or_none()
+        )
+    shown = names[username] or username
+    return Markup('<span class="jx-person" title="{}">{}</span>').format(escape(username), shown)

@@ -10,7 +10,12 @@ from flask_smorest import Blueprint
 from jixiao.platform.web.context import actor, db
 
 from . import service
-from .schemas import AssessmentDecisionSchema, AssessmentSchema, AssessmentWriteSchema
+from .schemas import (
+    AssessmentDecisionSchema,
+    AssessmentSchema,
+    AssessmentSubmitSchema,
+    AssessmentWriteSchema,
+)
 
 blp = Blueprint("assessment", __name__, url_prefix="/api/v1", description="事前绩效评估")
 
@@ -45,10 +50,12 @@ class AssessmentDraft(MethodView):
 
 @blp.route("/projects/<int:project_id>/assessment/submit")
 class AssessmentSubmit(MethodView):
+    @blp.arguments(AssessmentSubmitSchema, example=EXAMPLE)
     @blp.response(200, AssessmentSchema)
-    def post(self, project_id: int) -> Any:
-        """Submit to finance; every criterion must be scored and explained (422 lists all gaps)."""
-        result = service.submit(db(), actor(), project_id)
+    def post(self, data: dict[str, Any], project_id: int) -> Any:
+        """Submit to finance; every criterion must be scored and explained (422 lists all gaps at
+        once). Without a body the saved draft is submitted; with one it is saved and submitted."""
+        result = service.submit(db(), actor(), project_id, data)
         db().commit()
         return result
 

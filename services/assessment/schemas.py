@@ -25,6 +25,14 @@ class AssessmentWriteSchema(Schema):
     version = fields.Int(load_default=None, allow_none=True)
 
 
+class AssessmentSubmitSchema(Schema):
+    """Optional: the whole form, saved and submitted at once (every problem named in one 422)."""
+
+    criteria = fields.Dict(keys=fields.Str(), values=fields.Dict(), load_default=None)
+    summary = fields.Str(load_default="")
+    version = fields.Int(load_default=None, allow_none=True)
+
+
 class AssessmentDecisionSchema(Schema):
     conclusion = fields.Str(required=True, metadata={"enum": list(CONCLUSIONS)})
     opinion = fields.Str(required=True)

@@ -35,7 +35,7 @@ def _criteria_problems(criteria: dict[str, Any], *, complete: bool) -> dict[str,
     errors: dict[str, list[str]] = {}
     for key in criteria:
         if key not in CRITERIA:
-            errors.setdefault(f"criteria.{key}", []).append(f"未知的评估要点，应为：{'、'.join(CRITERIA)}")
+            errors.setdefault(f"criteria.{key}", []).append(f"未知的评估要点，应为：{'、'.join(CRITERIA.values())}")
     for key, label in CRITERIA.items():
         item = criteria.get(key)
         if item is None:
@@ -95,17 +95,33 @@ def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, 
     return assessment
 
 
-def submit(session: Session, actor: Actor, project_id: int) -> Assessment:
-    project = get_project(session, actor, project_id)
-    authorize(actor, "projects.write", project=project)
-    require_stage(project, "assessment", "draft", "returned")
-    assessment = get_assessment(session, actor, project_id)
-    errors = _criteria_problems(assessment.criteria or {}, complete=True)
-    if not (assessment.summary or "").strip():
+def submission_problems(
+    session: Session, project: Any, criteria: dict[str, Any], summary: str | None
+) -> dict[str, list[str]]:
+    """Every problem that stops a submission, in one answer: each criterion's score (missing, not a
+    number, out of 0–100) and opinion, the summary, the required evidence."""
+    errors = _criteria_problems(criteria or {}, complete=True)
+    if not (summary or "").strip():
         errors.setdefault("summary", []).append("请填写评估结论摘要")
     missing = missing_purposes(session, project, "assessment")
     if missing:
         errors["evidence"] = [f"缺少必备的佐证材料：{'、'.join(missing)}"]
+    return errors
+
+
+def submit(session: Session, actor: Actor, project_id: int, data: dict[str, Any] | None = None) -> Assessment:
+    """Submit to finance. With `data` (criteria, summary) the form is saved and submitted at once:
+    nothing is saved unless all of it can be submitted, and every problem is named together."""
+    project = get_project(session, actor, project_id)
+    authorize(actor, "projects.write", project=project)
+    require_stage(project, "assessment", "draft", "returned")
+    if data is not None and data.get("criteria") is not None:
+        errors = submission_problems(session, project, data["criteria"], data.get("summary"))
+        if errors:
+            raise ValidationFailed(f"事前评估尚不完整：共 {sum(map(len, errors.values()))} 处", errors=errors)
+        save_draft(session, actor, project_id, data)
+    assessment = get_assessment(session, actor, project_id)
+    errors = submission_problems(session, project, assessment.criteria or {}, assessment.summary)
     if errors:
         raise ValidationFailed(f"事前评估尚不完整：共 {sum(map(len, errors.values()))} 处", errors=errors)
     assessment.status = "submitted"
@@ -134,7 +150,7 @@ def decide(session: Session, actor: Actor, project_id: int, conclusion: str, opi
         raise Forbidden("不能对自己提交的事前评估作出结论")
     errors: dict[str, list[str]] = {}
     if conclusion not in CONCLUSIONS:
-        errors["conclusion"] = [f"结论须为：{'、'.join(f'{k}（{v}）' for k, v in CONCLUSIONS.items())}"]
+        errors["conclusion"] = [f"请选择评估结论：{'、'.join(CONCLUSIONS.values())}"]
     if not (opinion or "").strip():
         errors["opinion"] = ["请填写财政审核意见"]
     if errors:

@@ -111,12 +111,17 @@ def assessment_save(project_id: int) -> Any:
     data = {"criteria": form["criteria"], "summary": form["summary"]}
     if form["version"]:
         data["version"] = form["version"]
+    submitting = request.form.get("action") == "submit"
     try:
-        saved = service.save_draft(s, who, project_id, data)
+        if submitting:  # saved and submitted together, or nothing, with every problem at once
+            service.submit(s, who, project_id, data)
+        else:
+            saved = service.save_draft(s, who, project_id, data)
+            form["version"] = saved.version
         s.commit()
-        form["version"] = saved.version
     except ValidationFailed as exc:
         s.rollback()
+        project = project_service.get_project(s, who, project_id)
         return _assessment_page(
             project, service.get_assessment(s, who, project_id), form, exc.errors, status=422
         )
@@ -129,18 +134,9 @@ def assessment_save(project_id: int) -> Any:
             problem=exc.message,
             status=409,
         )
-    if request.form.get("action") != "submit":
+    if not submitting:
         flash("事前评估草稿已保存", "success")
         return redirect(url_for(".assessment", project_id=project_id))
-    try:
-        service.submit(s, who, project_id)
-        s.commit()
-    except ValidationFailed as exc:
-        s.rollback()
-        project = project_service.get_project(s, who, project_id)
-        return _assessment_page(
-            project, service.get_assessment(s, who, project_id), form, exc.errors, status=422
-        )
     flash("事前评估已提交，等待财政局作出评估结论", "success")
     return redirect(url_for(".assessment", project_id=project_id))
 

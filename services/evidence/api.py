@@ -58,8 +58,9 @@ class ProjectEvidence(MethodView):
         """Upload one file (pdf, doc(x), xls(x), jpg, png, zip; ≤ 200 MiB by default), streamed to the
         object store with its SHA-256; 413 too large, 415 wrong or spoofed type."""
         upload = request.files.get("file")
-        if upload is None:
-            raise ValidationFailed("请选择要上传的文件", errors={"file": ["缺少文件"]})
+        if upload is None:  # every other problem of the form is named with the missing file
+            problems = service.field_problems(form.get("stage", ""), form.get("purpose", ""), None)
+            raise ValidationFailed("请选择要上传的文件", errors=problems)
         return service.upload(
             db(),
             actor(),

@@ -29,8 +29,9 @@ class EvidenceQuerySchema(Schema):
 
 
 class UploadFormSchema(Schema):
-    stage = fields.Str(required=True, metadata={"example": "targets"})
-    purpose = fields.Str(required=True, metadata={"example": "立项依据"})
+    # required, but checked by the service so that a missing one is named with every other problem
+    stage = fields.Str(load_default="", metadata={"example": "targets", "description": "必填"})
+    purpose = fields.Str(load_default="", metadata={"example": "立项依据", "description": "必填"})
     supersedes = fields.Int(load_default=None, allow_none=True, metadata={"description": "替换的材料 id"})
 
 

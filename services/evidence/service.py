@@ -87,6 +87,26 @@ def clean_filename(raw: str) -> str:
     return name
 
 
+def field_problems(stage: str, purpose: str, filename: str | None) -> dict[str, list[str]]:
+    """Every problem of an upload's fields at once: the stage, the purpose, the file (None: no
+    file was sent at all)."""
+    errors: dict[str, list[str]] = {}
+    if stage not in STAGES:
+        errors["stage"] = [f"阶段须为：{'、'.join(STAGE_NAMES[s] for s in STAGES)}"]
+    if not (purpose or "").strip():
+        errors["purpose"] = ["请选择材料用途，如 立项依据、实施方案"]
+    elif len(purpose.strip()) > 40:
+        errors["purpose"] = ["材料用途不能超过 40 个字"]
+    if filename is None:
+        errors["file"] = ["请选择要上传的文件"]
+    else:
+        try:
+            clean_filename(filename)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    return errors
+
+
 def extension(name: str) -> str:
     match = re.search(r"\.([A-Za-z0-9]{1,5})$", name)
     return match.group(1).lower() if match else ""
@@ -191,13 +211,7 @@ def upload(
 ) -> Evidence:
     project = get_project(session, actor, project_id)
     authorize(actor, "evidence.write", project=project)
-    errors: dict[str, list[str]] = {}
-    if stage not in STAGES:
-        errors["stage"] = [f"阶段须为：{'、'.join(STAGES)}"]
-    if not (purpose or "").strip():
-        errors["purpose"] = ["请选择材料用途，如 立项依据、实施方案"]
-    elif len(purpose.strip()) > 40:
-        errors["purpose"] = ["材料用途不能超过 40 个字"]
+    errors = field_problems(stage, purpose, filename)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     if project.status != "active":

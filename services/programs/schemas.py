@@ -38,6 +38,19 @@ class ProgramCreateSchema(Schema):
     )
 
 
+class ProgramUpdateSchema(Schema):
+    """PATCH: only the fields given change; `settings` replaces the program's overrides whole."""
+
+    version = fields.Int(required=True, metadata={"description": "乐观锁：读取时的版本号"})
+    name = fields.Str()
+    start = fields.Date()
+    end = fields.Date()
+    tenant_codes = fields.List(fields.Str())
+    max_projects_per_tenant = fields.Int()
+    deadlines = fields.Dict(keys=fields.Str(validate=validate.OneOf(STAGES)), values=fields.Date())
+    settings = fields.Dict(metadata={"description": "覆盖默认设置（阈值、权重、佐证要求）"})
+
+
 class PageQuerySchema(Schema):
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))

@@ -3,7 +3,7 @@ the demo program is loaded from here."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, policy, require_role
-from jixiao.platform.core.errors import NotFound, ValidationFailed
+from jixiao.platform.core.errors import NotFound, StaleVersion, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
 from jixiao.tenants.models import Tenant
 
@@ -45,26 +45,43 @@ def get_program(session: Session, actor: Actor, program_id: int) -> Program:
     return program
 
 
-def create_program(session: Session, actor: Actor, data: dict[str, Any]) -> Program:
-    """A pilot program owned by the province: period, participants, project limit, deadlines, settings."""
-    authorize(actor, "programs.write")
+def _check(
+    session: Session, actor: Actor, data: dict[str, Any], program: Program | None = None
+) -> tuple[dict[str, Any], dict[str, Tenant]]:
+    """Every problem of a program's fields at once (ValidationFailed naming each field); the
+    checked values otherwise. `program` is the one being edited: absent fields keep its values."""
     errors: dict[str, list[str]] = {}
-    name = (data.get("name") or "").strip()
+
+    def current(field: str, default: Any = None) -> Any:
+        if field in data:
+            return data[field]
+        return getattr(program, field, default) if program is not None else default
+
+    name = (current("name") or "").strip()
     if not name:
         errors["name"] = ["试点名称不能为空"]
     elif len(name) > 200:
         errors["name"] = ["试点名称不能超过 200 个字"]
-    elif session.execute(
-        select(Program.id).where(Program.tenant_id == actor.tenant_id, Program.name == name)
-    ).first():
-        errors["name"] = [f"已有名为「{name}」的试点"]
-    start, end = data.get("start"), data.get("end")
+    else:
+        same = select(Program.id).where(Program.tenant_id == actor.tenant_id, Program.name == name)
+        if program is not None:
+            same = same.where(Program.id != program.id)
+        if session.execute(same).first():
+            errors["name"] = [f"已有名为「{name}」的试点"]
+    start, end = current("start"), current("end")
+    if not start:
+        errors["start"] = ["请填写试点开始日期"]
+    if not end:
+        errors["end"] = ["请填写试点结束日期"]
     if start and end and start > end:
         errors["end"] = ["结束日期不能早于开始日期"]
-    limit = data.get("max_projects_per_tenant", 2)
-    if not isinstance(limit, int) or limit < 1:
+    limit = current("max_projects_per_tenant", 2)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         errors["max_projects_per_tenant"] = ["每地区项目数上限须为正整数"]
-    codes = list(dict.fromkeys(data.get("tenant_codes") or []))
+    if "tenant_codes" in data or program is None:
+        codes = list(dict.fromkeys(data.get("tenant_codes") or []))
+    else:
+        codes = [p.tenant.code for p in program.participants]
     tenants = {t.code: t for t in session.execute(select(Tenant).where(Tenant.code.in_(codes))).scalars()}
     province_path = session.get(Tenant, actor.tenant_id).path  # type: ignore[union-attr]
     for code in codes:
@@ -75,58 +92,166 @@ def create_program(session: Session, actor: Actor, data: dict[str, Any]) -> Prog
             errors.setdefault("tenant_codes", []).append(f"{code} 不是本省的市、县")
     if not codes:
         errors.setdefault("tenant_codes", []).append("至少选择一个参与地区")
+    if program is not None:
+        kept = set(codes)
+        with_projects = _tenants_with_projects(session, program.id)
+        for tenant in sorted(with_projects, key=lambda t: t.code):
+            if tenant.code not in kept:
+                errors.setdefault("tenant_codes", []).append(
+                    f"{tenant.name}（{tenant.code}）已在本试点申报项目，不能移出参与地区"
+                )
     deadlines: dict[str, str] = {}
-    for stage, value in (data.get("deadlines") or {}).items():
+    raw_deadlines = data.get("deadlines")
+    if "deadlines" not in data and program is not None:
+        raw_deadlines = {k: date.fromisoformat(v) for k, v in (program.deadlines or {}).items()}
+    for stage, value in (raw_deadlines or {}).items():
         if stage not in STAGES:
-            errors.setdefault("deadlines", []).append(f"未知阶段 {stage}，应为 {'、'.join(STAGES)}")
+            errors.setdefault("deadlines", []).append(f"未知阶段「{stage}」")
             continue
         if not isinstance(value, date):
             errors.setdefault("deadlines", []).append(f"{STAGE_NAMES[stage]}的截止日期无效")
             continue
         if start and end and not (start <= value <= end):
-            errors.setdefault("deadlines", []).append(f"{STAGE_NAMES[stage]}的截止日期须在试点期间内")
+            errors.setdefault("deadlines", []).append(
+                f"{STAGE_NAMES[stage]}的截止日期 {value.isoformat()} 须在试点期间内"
+            )
         deadlines[stage] = value.isoformat()
-    settings = data.get("settings") or {}
+    settings = current("settings") or {}
     if not isinstance(settings, dict):
-        errors["settings"] = ["settings 须为对象"]
+        errors["settings"] = ["试点设置须为对象"]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    checked = {
+        "name": name,
+        "start": start,
+        "end": end,
+        "max_projects_per_tenant": limit,
+        "tenant_codes": codes,
+        "deadlines": deadlines,
+        "settings": settings,
+    }
+    return checked, tenants
+
+
+def _tenants_with_projects(session: Session, program_id: int) -> list[Tenant]:
+    from jixiao.services.projects.models import Project  # the projects depend on programs, not back
+
+    ids = select(Project.tenant_id).where(Project.program_id == program_id).distinct()
+    return list(session.execute(select(Tenant).where(Tenant.id.in_(ids))).scalars().all())
+
+
+def _audit_view(checked: dict[str, Any]) -> dict[str, Any]:
+    return {**checked, "settings": merged_settings(checked["settings"])}
+
+
+def create_program(session: Session, actor: Actor, data: dict[str, Any]) -> Program:
+    """A pilot program owned by the province: period, participants, project limit, deadlines, settings."""
+    authorize(actor, "programs.write")
+    checked, tenants = _check(session, actor, data)
     program = Program(
         tenant_id=actor.tenant_id,
-        name=name,
-        start=start,
-        end=end,
-        max_projects_per_tenant=limit,
-        deadlines=deadlines,
-        settings=settings,
-        participants=[ProgramTenant(tenant_id=tenants[c].id) for c in codes],
+        name=checked["name"],
+        start=checked["start"],
+        end=checked["end"],
+        max_projects_per_tenant=checked["max_projects_per_tenant"],
+        deadlines=checked["deadlines"],
+        settings=checked["settings"],
+        participants=[ProgramTenant(tenant_id=tenants[c].id) for c in checked["tenant_codes"]],
     )
     session.add(program)
     session.flush()
-    record(
-        session,
-        "program.create",
-        object_type="program",
-        object_id=program.id,
-        after={
-            "name": name,
-            "start": start,
-            "end": end,
-            "tenant_codes": codes,
-            "max_projects_per_tenant": limit,
-            "deadlines": deadlines,
-            "settings": merged_settings(settings),
-        },
-    )
+    record(session, "program.create", object_type="program", object_id=program.id, after=_audit_view(checked))
     return program
+
+
+def _snapshot(program: Program) -> dict[str, Any]:
+    return {
+        "name": program.name,
+        "start": program.start,
+        "end": program.end,
+        "max_projects_per_tenant": program.max_projects_per_tenant,
+        "tenant_codes": sorted(p.tenant.code for p in program.participants),
+        "deadlines": dict(program.deadlines or {}),
+        "settings": program.settings or {},
+    }
+
+
+def update_program(
+    session: Session, actor: Actor, program_id: int, version: int, data: dict[str, Any]
+) -> Program:
+    """The province edits a program: name, dates, deadlines, participants, settings (optimistic
+    lock on `version`; a participant that already has projects cannot be removed)."""
+    authorize(actor, "programs.write")
+    program = get_program(session, actor, program_id)
+    if program.tenant_id != actor.tenant_id:
+        raise NotFound(f"试点 {program_id} 不存在")
+    if version != program.version:
+        raise StaleVersion(
+            f"试点已被他人修改（当前版本 {program.version}，您提交的是版本 {version}），请刷新后重试"
+        )
+    before = _snapshot(program)
+    checked, tenants = _check(session, actor, data, program)
+    program.name = checked["name"]
+    program.start = checked["start"]
+    program.end = checked["end"]
+    program.max_projects_per_tenant = checked["max_projects_per_tenant"]
+    program.deadlines = checked["deadlines"]
+    program.settings = checked["settings"]
+    wanted = {tenants[c].id for c in checked["tenant_codes"]}
+    for row in list(program.participants):
+        if row.tenant_id not in wanted:
+            program.participants.remove(row)
+    have = {row.tenant_id for row in program.participants}
+    for tenant_id in sorted(wanted - have):
+        program.participants.append(ProgramTenant(tenant_id=tenant_id))
+    session.flush()
+    after = _snapshot(program)
+    changed = {k for k in after if after[k] != before[k]}
+    if changed:
+        record(
+            session,
+            "program.update",
+            object_type="program",
+            object_id=program.id,
+            before={k: before[k] for k in sorted(changed)},
+            after={k: after[k] for k in sorted(changed)},
+        )
+    return program
+
+
+def has_ended(program: Program, today: date) -> bool:
+    """A program past its end date (已结束) accepts no new project."""
+    return today > program.end
 
 
 DEMO_PROGRAM = "市县预算绩效一体化管理试点"
 
 
-def load_demo(session: Session) -> dict[str, int]:
-    """DEMO.md's program: 2022-08-01 … 2024-06-30, every city and county, ≤ 2 projects each;
-    targets require the evidence purposes 立项依据 and 实施方案 (the evidence issue)."""
+def demo_dates(first_load: date) -> tuple[date, date, dict[str, str]]:
+    """DEMO.md's running program, relative to the day of the first load: start that day; 事前评估
+    in 30 days, 绩效目标 in 60; the September monitoring round of the next budget year; 自评 by the
+    following February, 重点评价 by April, 结果应用 by June; end two years on."""
+    budget_year = first_load.year + 1
+    after = budget_year + 1
+    end = (
+        first_load.replace(year=first_load.year + 2)
+        if not (first_load.month == 2 and first_load.day == 29)
+        else date(first_load.year + 2, 2, 28)
+    )
+    deadlines = {
+        "assessment": first_load + timedelta(days=30),
+        "targets": first_load + timedelta(days=60),
+        "monitoring": date(budget_year, 9, 30),
+        "self_evaluation": date(after, 3, 1) - timedelta(days=1),
+        "evaluation": date(after, 4, 30),
+        "result_application": date(after, 6, 30),
+    }
+    return first_load, end, {stage: value.isoformat() for stage, value in deadlines.items()}
+
+
+def load_demo(session: Session, today: date | None = None) -> dict[str, int]:
+    """DEMO.md's running program (dates from `demo_dates`, kept on later loads), every city and
+    county, ≤ 2 projects each; targets require the evidence purposes 立项依据 and 实施方案."""
     province = (
         session.execute(select(Tenant).where(Tenant.level == "province").order_by(Tenant.id))
         .scalars()
@@ -148,20 +273,14 @@ def load_demo(session: Session) -> dict[str, int]:
         .scalars()
         .all()
     )
+    start, end, deadlines = demo_dates(today or date.today())
     program = Program(
         tenant_id=province.id,
         name=DEMO_PROGRAM,
-        start=date(2022, 8, 1),
-        end=date(2024, 6, 30),
+        start=start,
+        end=end,
         max_projects_per_tenant=2,
-        deadlines={
-            "assessment": "2022-10-31",
-            "targets": "2022-12-31",
-            "monitoring": "2023-09-30",
-            "self_evaluation": "2024-02-29",
-            "evaluation": "2024-04-30",
-            "result_application": "2024-06-30",
-        },
+        deadlines=deadlines,
         settings={"evidence": {"required_purposes": {"targets": ["立项依据", "实施方案"]}}},
         participants=[ProgramTenant(tenant_id=t.id) for t in participants],
     )

@@ -7,17 +7,18 @@ Chinese messages by field on 422.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import copy
+import re
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from jixiao.platform.core.authz import authorize
-from jixiao.platform.core.errors import ValidationFailed
+from jixiao.platform.core.clock import today_in
+from jixiao.platform.core.errors import StaleVersion, ValidationFailed
 from jixiao.platform.web.context import actor, db, runtime
 from jixiao.platform.web.pages import may as _may
 from jixiao.services.projects.models import Project
@@ -31,7 +32,7 @@ bp = Blueprint("programs_pages", __name__, url_prefix="/programs", template_fold
 
 def province_today() -> date:
     """Today in the province's time zone (deadlines are calendar dates there)."""
-    return datetime.now(ZoneInfo(runtime().settings.timezone)).date()
+    return today_in(runtime().settings.timezone)
 
 
 @bp.app_template_global("stage_names")
@@ -68,9 +69,24 @@ def _parse_date(raw: str, field: str, label: str, errors: dict[str, list[str]]) 
         return None
 
 
-def _form_page(form: dict[str, Any], errors: dict[str, Any], status: int = 200) -> Any:
+def _form_page(
+    form: dict[str, Any],
+    errors: dict[str, Any],
+    status: int = 200,
+    *,
+    program: Program | None = None,
+    locked: set[str] | None = None,
+) -> Any:
+    """The program form: new, or editing `program` (`locked`: participants that have projects)."""
     return render_template(
-        "programs/form.html", form=form, errors=errors, tree=_province_tree(), stages=STAGES
+        "programs/form.html",
+        form=form,
+        errors=errors,
+        tree=_province_tree(),
+        stages=STAGES,
+        setting_fields=SETTING_FIELDS,
+        program=program,
+        locked=locked or set(),
     ), status
 
 
@@ -98,37 +114,110 @@ def index() -> Any:
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@login_required
-def create() -> Any:
-    who = actor()
-    authorize(who, "programs.write")
-    if request.method == "GET":
-        form: dict[str, Any] = {
-            "name": "",
-            "start": "",
-            "end": "",
-            "tenant_codes": [],
-            "max_projects_per_tenant": str(DEFAULT_SETTINGS["max_projects_per_tenant"]),
-            "deadlines": {},
-        }
-        return _form_page(form, {})
+# The settings the form edits: (field, path in the settings, label, unit). Others stay as they are.
+SETTING_FIELDS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("s_weights_total", ("target_weights_total",), "指标权重合计", ""),
+    ("s_completion_green", ("monitoring", "completion_green"), "完成率绿色下限", "%"),
+    ("s_completion_yellow", ("monitoring", "completion_yellow"), "完成率黄色下限", "%"),
+    ("s_budget_lag_yellow", ("monitoring", "budget_lag_yellow"), "执行率落后序时进度 · 黄色", "个百分点"),
+    ("s_budget_lag_red", ("monitoring", "budget_lag_red"), "执行率落后序时进度 · 红色", "个百分点"),
+    ("s_evidence_max", ("evidence", "max_size_mib"), "佐证材料单个文件上限", "MiB"),
+)
+
+
+def _setting(settings: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = settings
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _settings_form(settings: dict[str, Any]) -> dict[str, str]:
+    """The editable settings as the form shows them (the effective values)."""
+    form = {field: str(_setting(settings, path) or "") for field, path, _label, _unit in SETTING_FIELDS}
+    form["s_reminder_days"] = "、".join(str(d) for d in settings.get("reminders", {}).get("days_before", []))
+    required = settings.get("evidence", {}).get("required_purposes", {}) or {}
+    form["s_required_targets"] = "、".join(required.get("targets", []))
+    form["s_required_assessment"] = "、".join(required.get("assessment", []))
+    return form
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[、,，;；\s]+", text or "") if part.strip()]
+
+
+def _posted_settings(base: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The program's settings overrides with the form's values laid over them."""
+    settings = copy.deepcopy(base)
     f = request.form
-    form = {
+    for field, path, label, _unit in SETTING_FIELDS:
+        raw = (f.get(field) or "").strip()
+        if not raw.isdigit() or int(raw) <= 0:
+            errors.setdefault(field, []).append(f"{label}须为正整数")
+            continue
+        node = settings
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = int(raw)
+    days = _split(f.get("s_reminder_days", ""))
+    if not all(d.isdigit() for d in days):
+        errors.setdefault("s_reminder_days", []).append("提醒天数须为非负整数，多个用顿号分隔，如 7、3、1")
+    else:
+        settings.setdefault("reminders", {})["days_before"] = sorted({int(d) for d in days}, reverse=True)
+    required = settings.setdefault("evidence", {}).setdefault("required_purposes", {})
+    for stage in ("assessment", "targets"):
+        purposes = _split(f.get(f"s_required_{stage}", ""))
+        if any(len(p) > 40 for p in purposes):
+            errors.setdefault(f"s_required_{stage}", []).append("每项材料用途不能超过 40 个字")
+        if purposes:
+            required[stage] = purposes
+        else:
+            required.pop(stage, None)
+    return settings
+
+
+def _blank_form() -> dict[str, Any]:
+    return {
+        "name": "",
+        "start": "",
+        "end": "",
+        "tenant_codes": [],
+        "max_projects_per_tenant": str(DEFAULT_SETTINGS["max_projects_per_tenant"]),
+        "deadlines": {},
+        **_settings_form(DEFAULT_SETTINGS),
+    }
+
+
+def _program_form(program: Program) -> dict[str, Any]:
+    return {
+        "name": program.name,
+        "start": program.start.isoformat(),
+        "end": program.end.isoformat(),
+        "tenant_codes": [p.tenant.code for p in program.participants],
+        "max_projects_per_tenant": str(program.max_projects_per_tenant),
+        "deadlines": dict(program.deadlines or {}),
+        "version": program.version,
+        **_settings_form(program.effective_settings),
+    }
+
+
+def _posted(base_settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """The posted form as typed (to show again) and as the service's data, with the page's own
+    problems (dates that are not dates, missing dates)."""
+    f = request.form
+    form: dict[str, Any] = {
         "name": f.get("name", ""),
         "start": f.get("start", ""),
         "end": f.get("end", ""),
         "tenant_codes": f.getlist("tenant_codes"),
         "max_projects_per_tenant": f.get("max_projects_per_tenant", ""),
         "deadlines": {stage: f.get(f"deadline_{stage}", "") for stage in STAGES},
+        "version": f.get("version", type=int),
+        **{key: f.get(key, "") for key in _settings_form({})},
     }
     errors: dict[str, list[str]] = {}
     start = _parse_date(form["start"], "start", "开始日期", errors)
     end = _parse_date(form["end"], "end", "结束日期", errors)
-    if start is None and "start" not in errors:
-        errors["start"] = ["请填写试点开始日期"]
-    if end is None and "end" not in errors:
-        errors["end"] = ["请填写试点结束日期"]
     deadlines: dict[str, date] = {}
     for stage in STAGES:
         value = _parse_date(form["deadlines"][stage], f"deadline_{stage}", "截止日期", errors)
@@ -143,27 +232,56 @@ def create() -> Any:
         "tenant_codes": form["tenant_codes"],
         "max_projects_per_tenant": limit if limit is not None else 2,
         "deadlines": deadlines,
+        "settings": _posted_settings(base_settings, errors),
     }
+    return form, data, errors
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create() -> Any:
+    who = actor()
+    authorize(who, "programs.write")
+    if request.method == "GET":
+        return _form_page(_blank_form(), {})
+    form, data, errors = _posted({})
     s = db()
-    if errors:  # the page's own date problems, together with every problem the service finds
-        nested = s.begin_nested()
-        try:
-            service.create_program(s, who, data)
-        except ValidationFailed as exc:
-            errors = {**exc.errors, **errors}
-        except IntegrityError:  # the missing dates themselves: their messages are already there
-            pass
-        finally:
-            nested.rollback()
-        s.rollback()
-        return _form_page(form, errors, 422)
     try:
         program = service.create_program(s, who, data)
+        if errors:
+            raise ValidationFailed("", errors={})
+        s.commit()
+    except ValidationFailed as exc:  # the service's problems and the page's own, in one answer
+        s.rollback()
+        return _form_page(form, {**exc.errors, **errors}, 422)
+    flash(f"已设立试点「{program.name}」，{len(program.participants)} 个地区参与", "success")
+    return redirect(url_for(".detail", program_id=program.id))
+
+
+@bp.route("/<int:program_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(program_id: int) -> Any:
+    who = actor()
+    s = db()
+    program = service.get_program(s, who, program_id)
+    authorize(who, "programs.write")
+    with_projects = {t.code for t in service._tenants_with_projects(s, program.id)}
+    if request.method == "GET":
+        return _form_page(_program_form(program), {}, program=program, locked=with_projects)
+    form, data, errors = _posted(program.settings or {})
+    try:
+        service.update_program(s, who, program.id, form["version"] or 0, data)
+        if errors:
+            raise ValidationFailed("", errors={})
         s.commit()
     except ValidationFailed as exc:
         s.rollback()
-        return _form_page(form, exc.errors, 422)
-    flash(f"已设立试点「{program.name}」，{len(program.participants)} 个地区参与", "success")
+        return _form_page(form, {**exc.errors, **errors}, 422, program=program, locked=with_projects)
+    except StaleVersion as exc:
+        s.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for(".edit", program_id=program_id))
+    flash(f"已保存试点「{program.name}」的修改", "success")
     return redirect(url_for(".detail", program_id=program.id))
 
 
@@ -270,4 +388,5 @@ def detail(program_id: int) -> Any:
         settings=_settings_view(program.effective_settings),
         today=province_today(),
         takes_part=who.tenant_id in {t.id for t in participants},
+        may_edit=_may("programs.write") and program.tenant_id == who.tenant_id,
     )

@@ -7,9 +7,15 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from jixiao.platform.web.context import actor, db
+from jixiao.platform.core.clock import today_in
+from jixiao.platform.web.context import actor, db, runtime
 from jixiao.services.programs import service as programs
-from jixiao.services.programs.schemas import PageQuerySchema, ProgramCreateSchema, ProgramSchema
+from jixiao.services.programs.schemas import (
+    PageQuerySchema,
+    ProgramCreateSchema,
+    ProgramSchema,
+    ProgramUpdateSchema,
+)
 from jixiao.tenants.schemas import page_schema
 
 from . import service
@@ -45,6 +51,16 @@ class ProgramById(MethodView):
         """One program with its effective settings (defaults + overrides)."""
         return programs.get_program(db(), actor(), program_id)
 
+    @blp.arguments(ProgramUpdateSchema)
+    @blp.response(200, ProgramSchema)
+    def patch(self, data: dict[str, Any], program_id: int) -> Any:
+        """The province edits a program: name, dates, deadlines, participants, settings. `version`
+        is required (a stale one: 409); a participant that already has projects cannot be removed."""
+        version = data.pop("version")
+        program = programs.update_program(db(), actor(), program_id, version, data)
+        db().commit()
+        return program
+
 
 @blp.route("/projects")
 class Projects(MethodView):
@@ -71,7 +87,7 @@ class Projects(MethodView):
     @blp.response(201, ProjectSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a project of the caller's tenant in a program it takes part in (limit per tenant)."""
-        project = service.create_project(db(), actor(), data)
+        project = service.create_project(db(), actor(), data, today_in(runtime().settings.timezone))
         db().commit()
         return project
 

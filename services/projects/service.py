@@ -17,6 +17,7 @@ from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
 from jixiao.services.programs.models import STAGE_NAMES, STAGES, Program, ProgramTenant
+from jixiao.services.programs.service import has_ended
 
 from .models import FUND_SOURCES, PROJECT_CLASSES, Project, ProjectStage, initial_stages
 
@@ -87,10 +88,12 @@ def stage_deadline(project: Project, stage: str) -> date | None:
 
 
 def is_overdue(project: Project, row: ProjectStage, today: date | None = None) -> bool:
-    """A stage past its program deadline that is not approved (or closed) is overdue — whether it
-    is being worked on or was not even reached in time."""
+    """The current stage past its program deadline and not yet approved is overdue. A later stage
+    is never overdue (its deadline is shown, in grey): only the stage being worked on can be late."""
     deadline = stage_deadline(project, row.stage)
     if deadline is None or row.status in ("approved", "closed") or project.status != "active":
+        return False
+    if row.stage != project.stage:
         return False
     return (today or date.today()) > deadline
 
@@ -114,19 +117,13 @@ def parse_money(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal
         return None
 
 
-def create_project(session: Session, actor: Actor, data: dict[str, Any]) -> Project:
-    authorize(actor, "projects.write")
+def project_problems(
+    session: Session, actor: Actor, data: dict[str, Any], program: Program | None
+) -> dict[str, list[str]]:
+    """Every problem of a new project's fields, by field (the program's own checks — taking
+    part, its end, the limit — are the caller's; without a program the years are not checked
+    against it)."""
     errors: dict[str, list[str]] = {}
-    program = session.get(Program, data.get("program_id"))
-    if program is None:
-        raise NotFound(f"试点 {data.get('program_id')} 不存在")
-    taking_part = session.execute(
-        select(ProgramTenant.id).where(
-            ProgramTenant.program_id == program.id, ProgramTenant.tenant_id == actor.tenant_id
-        )
-    ).first()
-    if taking_part is None:
-        raise Conflict(f"本地区（{actor.tenant_code}）未参与试点「{program.name}」，不能申报项目")
     for field, label, limit in (
         ("name", "项目名称", 200),
         ("department", "主管部门", 100),
@@ -146,13 +143,14 @@ def create_project(session: Session, actor: Actor, data: dict[str, Any]) -> Proj
     years = [int(y) for y in data.get("years") or [] if str(y).isdigit()]
     if not years or len(years) != len(data.get("years") or []):
         errors.setdefault("years", []).append("请填写项目实施年度，如 [2023] 或 [2023, 2024]")
-    elif not (program.start.year <= min(years) and max(years) <= program.end.year):
+    elif program is not None and not (program.start.year <= min(years) and max(years) <= program.end.year):
         errors.setdefault("years", []).append(
             f"实施年度须在试点期间 {program.start.year}–{program.end.year} 年内"
         )
     name = str(data.get("name") or "").strip()
     if (
         name
+        and program is not None
         and session.execute(
             select(Project.id).where(
                 Project.program_id == program.id, Project.tenant_id == actor.tenant_id, Project.name == name
@@ -160,6 +158,27 @@ def create_project(session: Session, actor: Actor, data: dict[str, Any]) -> Proj
         ).first()
     ):
         errors.setdefault("name", []).append(f"本地区在该试点中已有项目「{name}」")
+    return errors
+
+
+def create_project(
+    session: Session, actor: Actor, data: dict[str, Any], today: date | None = None
+) -> Project:
+    """`today`: the province's calendar day (a program past its end accepts no new project)."""
+    authorize(actor, "projects.write")
+    program = session.get(Program, data.get("program_id"))
+    if program is None:
+        raise NotFound(f"试点 {data.get('program_id')} 不存在")
+    taking_part = session.execute(
+        select(ProgramTenant.id).where(
+            ProgramTenant.program_id == program.id, ProgramTenant.tenant_id == actor.tenant_id
+        )
+    ).first()
+    if taking_part is None:
+        raise Conflict(f"本地区（{actor.tenant_code}）未参与试点「{program.name}」，不能申报项目")
+    if has_ended(program, today or date.today()):
+        raise Conflict(f"试点「{program.name}」已于 {program.end.isoformat()} 结束，不能再申报项目")
+    errors = project_problems(session, actor, data, program)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     count = session.execute(
@@ -178,14 +197,14 @@ def create_project(session: Session, actor: Actor, data: dict[str, Any]) -> Proj
     project = Project(
         tenant_id=actor.tenant_id,
         program_id=program.id,
-        name=name,
+        name=str(data["name"]).strip(),
         department=data["department"].strip(),
         implementing_unit=data["implementing_unit"].strip(),
-        budget_amount=budget,
+        budget_amount=parse_money(data["budget_amount"], "budget_amount", {}),
         fund_source=data["fund_source"],
         project_class=data["project_class"],
-        start_year=min(years),
-        end_year=max(years),
+        start_year=min(int(y) for y in data["years"]),
+        end_year=max(int(y) for y in data["years"]),
         serves_public=bool(data.get("serves_public", True)),
         created_by=actor.username,
         stages=initial_stages(actor.tenant_id),

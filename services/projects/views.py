@@ -21,6 +21,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import Conflict, ValidationFailed
@@ -92,10 +93,25 @@ def _labels() -> dict[str, Any]:
 # --- stages, deadlines ---------------------------------------------------------------------------
 
 
+# The page of each stage that has one (later stages plug in here as they arrive).
+STAGE_PAGES = {"assessment": "assessment_pages.assessment", "targets": "targets_pages.targets"}
+
+
+def _stage_link(project: Project, stage: str, state: str) -> str | None:
+    endpoint = STAGE_PAGES.get(stage)
+    if endpoint is None or state == "locked":
+        return None
+    try:
+        return url_for(endpoint, project_id=project.id)
+    except BuildError:
+        return None
+
+
 def _stages(project: Project, today: date) -> list[dict[str, Any]]:
-    """Each stage as the stepper shows it: done / current / locked / closed, deadline, overdue."""
+    """Each stage as the stepper shows it: done / current / locked / closed, its deadline (overdue
+    only for the current one), a link to its page, and for a locked one what opens it."""
     rows = []
-    for row in project.stages:
+    for index, row in enumerate(project.stages):
         deadline = service.stage_deadline(project, row.stage)
         if row.status == "closed":
             state = "closed"
@@ -115,6 +131,10 @@ def _stages(project: Project, today: date) -> list[dict[str, Any]]:
                 "deadline": deadline,
                 "overdue": service.is_overdue(project, row, today),
                 "approved_at": row.approved_at,
+                "link": _stage_link(project, row.stage, state),
+                "opens_when": (
+                    f"{STAGE_NAMES[STAGES[index - 1]]}通过后开启" if state == "locked" and index else None
+                ),
             }
         )
     return rows
@@ -163,16 +183,14 @@ def _visible_programs() -> list[Program]:
 
 
 def _own_programs() -> list[Program]:
-    """Programs the caller's own tenant takes part in (the only ones it may file projects under)."""
+    """Programs the caller's own tenant takes part in and that have not ended (the only ones it
+    may file projects under)."""
     who = actor()
     if who.tenant_id is None:
         return []
     taking_part = select(ProgramTenant.program_id).where(ProgramTenant.tenant_id == who.tenant_id)
-    return list(
-        db()
-        .execute(select(Program).where(Program.id.in_(taking_part)).order_by(Program.start.desc()))
-        .scalars()
-    )
+    running = select(Program).where(Program.id.in_(taking_part), Program.end >= province_today())
+    return list(db().execute(running.order_by(Program.start.desc())).scalars())
 
 
 @bp.get("/")
@@ -267,26 +285,27 @@ def create() -> Any:
             errors["years"] = ["结束年度不能早于开始年度"]
         else:
             years = list(range(start, end + 1))
-    if form["program_id"] not in {p.id for p in _own_programs()}:
-        errors["program_id"] = ["请选择本地区参与的试点"]
+    own = {p.id: p for p in _own_programs()}
+    if form["program_id"] not in own:
+        errors["program_id"] = ["请选择本地区参与、尚未结束的试点"]
+    data = {
+        **{k: form[k] for k in PROJECT_FIELDS},
+        "program_id": form["program_id"],
+        "years": years,
+        "serves_public": form["serves_public"],
+    }
     s = db()
+    if errors:  # the page's own problems, together with every problem of the fields
+        problems = service.project_problems(s, who, data, own.get(form["program_id"]))
+        if "years" in errors:
+            problems.pop("years", None)
+        return _new_form(form, {**problems, **errors}, None, 422)
     try:
-        if errors:
-            raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
-        project = service.create_project(
-            s,
-            who,
-            {
-                **{k: form[k] for k in PROJECT_FIELDS},
-                "program_id": form["program_id"],
-                "years": years,
-                "serves_public": form["serves_public"],
-            },
-        )
+        project = service.create_project(s, who, data, province_today())
         s.commit()
     except ValidationFailed as exc:
         s.rollback()
-        return _new_form(form, {**exc.errors, **errors}, None, 422)
+        return _new_form(form, exc.errors, None, 422)
     except Conflict as exc:  # the per-tenant limit, or a program the tenant does not take part in
         s.rollback()
         return _new_form(form, {}, exc.message, 409)

@@ -102,7 +102,7 @@ def test_required_purposes_block_the_targets_submit(api, unique):
         json={
             "name": f"佐证试点{unique}",
             "start": "2022-08-01",
-            "end": "2024-06-30",
+            "end": "2099-12-31",
             "tenant_codes": ["640104"],
             "max_projects_per_tenant": 5,
             "settings": {"evidence": {"required_purposes": {"targets": ["立项依据", "实施方案"]}}},
@@ -151,7 +151,7 @@ def test_required_purposes_block_the_assessment_submit(api, unique):
         json={
             "name": f"评估佐证试点{unique}",
             "start": "2022-08-01",
-            "end": "2024-06-30",
+            "end": "2099-12-31",
             "tenant_codes": ["640104"],
             "max_projects_per_tenant": 5,
             "settings": {"evidence": {"required_purposes": {"assessment": ["立项依据"]}}},

@@ -27,7 +27,7 @@ def create_program(api, unique: str, limit: int) -> int:
         json={
             "name": f"测试试点{unique}",
             "start": "2022-08-01",
-            "end": "2024-06-30",
+            "end": "2099-12-31",
             "tenant_codes": ["640104", "640105", "640100"],
             "max_projects_per_tenant": limit,
             "deadlines": {"assessment": "2022-10-31", "targets": "2022-12-31"},
@@ -189,7 +189,10 @@ def test_the_whole_first_half(api, program_id, unique):
     assert project["stage"] == "monitoring"
 
     # adjustment → version 2 with a diff; version 1 stays readable
-    adjusted = editor.post(f"/api/v1/projects/{pid}/targets/adjustments", json={"reason": "政策变化"})
+    adjusted = editor.post(
+        f"/api/v1/projects/{pid}/targets/adjustments",
+        json={"reason": "政策变化", "explanation": "上级补助政策调整，受益户数随之变化"},
+    )
     assert adjusted.status_code == 201 and adjusted.get_json()["version"] == 2
     changed = lines()
     changed[0]["target_value"] = "15"

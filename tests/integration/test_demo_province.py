@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -12,6 +13,7 @@ from jixiao.platform.demo import load_all
 from jixiao.services.indicators.demo import STARTER_LIBRARY
 from jixiao.services.indicators.models import FRAMEWORK, FrameworkNode, Indicator, IndicatorTemplate
 from jixiao.services.programs.models import Program
+from jixiao.services.programs.service import demo_dates
 from jixiao.tenants.divisions import DEMO_USERS, NINGXIA
 from jixiao.tenants.models import EvaluatorOrg, Tenant, User
 
@@ -84,7 +86,10 @@ def test_framework_library_and_templates(runtime):
 def test_the_pilot_program(runtime):
     with runtime.db.transaction(system="test") as s:
         program = s.execute(select(Program).where(Program.name == "市县预算绩效一体化管理试点")).scalar_one()
-        assert str(program.start) == "2022-08-01" and str(program.end) == "2024-06-30"
+        # live: relative to the day of the first load (the test session's), every deadline ahead
+        assert abs((program.start - date.today()).days) <= 1
+        assert (program.start, program.end, program.deadlines) == demo_dates(program.start)
+        assert all(date.fromisoformat(d) > date.today() for d in program.deadlines.values())
         assert program.max_projects_per_tenant == 2
         codes = {s.get(Tenant, p.tenant_id).code for p in program.participants}
         assert codes == {c for c, _n, level, _p in NINGXIA if level != "province"}
@@ -102,10 +107,30 @@ def test_loading_again_changes_nothing(runtime, settings):
             for model in (Tenant, User, EvaluatorOrg, Indicator, IndicatorTemplate, Program, AuditEvent)
         }
 
+    def dates(s):
+        program = s.execute(select(Program).where(Program.name == "市县预算绩效一体化管理试点")).scalar_one()
+        return program.start, program.end, dict(program.deadlines)
+
     with runtime.db.transaction(system="test") as s:
         before = counts(s)
+        first_dates = dates(s)
     with runtime.db.transaction(system="test demo reload") as s:
-        created = load_all(s, settings.demo_password)
+        created = load_all(s, settings.demo_password, date.today() + timedelta(days=400))
     assert set(created.values()) == {0}
     with runtime.db.transaction(system="test") as s:
         assert counts(s) == before
+        assert dates(s) == first_dates  # a later load keeps the first load's dates
+
+
+def test_the_demo_program_dates_follow_the_first_load():
+    start, end, deadlines = demo_dates(date(2026, 12, 6))
+    assert (start, end) == (date(2026, 12, 6), date(2028, 12, 6))
+    assert deadlines == {
+        "assessment": "2027-01-05",
+        "targets": "2027-02-04",
+        "monitoring": "2027-09-30",
+        "self_evaluation": "2028-02-29",
+        "evaluation": "2028-04-30",
+        "result_application": "2028-06-30",
+    }
+    assert demo_dates(date(2027, 3, 1))[2]["self_evaluation"] == "2029-02-28"

@@ -223,7 +223,7 @@ def program_id(api) -> int:
         json={
             "name": f"佐证流式{secrets.token_hex(3)}",
             "start": "2022-08-01",
-            "end": "2024-06-30",
+            "end": "2099-12-31",
             "tenant_codes": ["640104", "640105", "640100"],
             "max_projects_per_tenant": 20,
             "settings": {"evidence": {"max_size_mib": 400}},
@@ -330,7 +330,7 @@ def test_a_file_of_exactly_the_limit_is_accepted(api, live_server, unique):
         json={
             "name": f"佐证上限{unique}",
             "start": "2022-08-01",
-            "end": "2024-06-30",
+            "end": "2099-12-31",
             "tenant_codes": ["640104"],
             "max_projects_per_tenant": 5,
             "settings": {"evidence": {"max_size_mib": 1}},
