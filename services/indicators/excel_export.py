@@ -128,7 +128,7 @@ def write_export(session: Session, actor: Actor, filters: dict[str, Any], target
     Two streaming passes (`yield_per`): the historical years present first (they are columns),
     then the rows, through openpyxl's write-only mode."""
     authorize(actor, "indicators.read")
-    stmt = search_stmt(actor, **filters)
+    stmt = search_stmt(session, actor, **filters)
     years: set[str] = set()
     for history in session.execute(
         stmt.with_only_columns(Indicator.historical_values).execution_options(yield_per=2000)

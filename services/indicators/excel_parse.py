@@ -40,7 +40,7 @@ Progress = Callable[[int, str], None]
 
 def _vocabulary_message(field_key: str) -> str:
     table, labels = VOCABULARIES[field_key]
-    return f"{KEY_HEADERS[field_key]}须为：{'、'.join(labels.values())}（也接受 {'、'.join(labels)}）"
+    return f"{KEY_HEADERS[field_key]}须为：{'、'.join(labels.values())}"
 
 
 def _text(value: Any) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
 
 from .models import DIRECTIONS, FRAMEWORK, KINDS, LEVEL1_OF, SCOPES, STATUSES, VALUE_BASES, VALUE_TYPES
+from .rules import validate_fields
 
 EXAMPLE = {
     "name": "参训人员满意度",
@@ -60,6 +63,16 @@ class IndicatorCreateSchema(IndicatorFieldsSchema):
     class Meta:
         metadata = {"example": EXAMPLE}
 
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        """A field of the wrong type is refused here, before the service sees the body: add the
+        field rules' problems of the other fields, so that one 422 names every problem at once."""
+        if not isinstance(data, dict) or not isinstance(error.messages, dict) or data.get("derived_from"):
+            return
+        known = {k: v for k, v in data.items() if k in self.fields and k not in error.messages}
+        for field, problems in validate_fields(known).items():
+            if field not in error.messages:
+                error.messages[field] = problems
+
 
 class IndicatorPatchSchema(IndicatorFieldsSchema):
     version = fields.Int(required=True, metadata={"description": "乐观锁：当前版本号，过期 → 409"})
@@ -84,7 +97,12 @@ class IndicatorSchema(IndicatorFieldsSchema):
 
 
 class IndicatorQuerySchema(Schema):
-    q = fields.Str(metadata={"description": "名称或解释的中文片段，或名称的拼音/拼音首字母（peixun、px）"})
+    q = fields.Str(
+        metadata={
+            "description": "在名称、解释、共性类别、行业领域中查找：中文片段，或其拼音/拼音首字母"
+            "（peixun、px 与 培训 结果相同）"
+        }
+    )
     level1 = fields.Str(validate=validate.OneOf(list(FRAMEWORK)))
     level2 = fields.Str(validate=validate.OneOf(list(LEVEL1_OF)))
     category = fields.Str()
@@ -159,9 +177,10 @@ class TemplateSchema(Schema):
 
 
 class TemplateWriteSchema(Schema):
-    name = fields.Str(required=True, metadata={"example": "培训类"})
-    project_class = fields.Str(required=True, metadata={"example": "培训"})
-    indicator_ids = fields.List(fields.Int(), required=True)
+    # Not `required`: the service names every missing or empty field at once (one 422).
+    name = fields.Str(load_default="", metadata={"example": "培训类"})
+    project_class = fields.Str(load_default="", metadata={"example": "培训"})
+    indicator_ids = fields.List(fields.Int(), load_default=list)
 
 
 class TemplatePatchSchema(Schema):
@@ -190,7 +209,7 @@ class CaseSchema(Schema):
 
 
 class CaseWriteSchema(Schema):
-    title = fields.Str(required=True)
+    title = fields.Str(load_default="")  # not `required`: the service names every problem at once
     project_class = fields.Str(load_default="")
     category = fields.Str(load_default="")
     text = fields.Str(load_default="")

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-from sqlalchemy import Select, event, func, or_, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
@@ -16,11 +15,15 @@ from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, policy, require_role
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
-from jixiao.platform.core.pagination import Page, paginate
 from jixiao.tenants.models import Tenant
 
-from .models import FRAMEWORK, FrameworkNode, Indicator, IndicatorVersion
+from .models import FrameworkNode, Indicator, IndicatorVersion
 from .rules import FIELD_LABELS, validate_fields
+
+# Searching lives in .search; its entry points stay reachable here, where callers look for them.
+from .search import pinyin_keys as pinyin_keys
+from .search import search as search
+from .search import search_stmt as search_stmt
 
 KIND_CODES = {"common": "CC", "individual": "IN"}
 EDITABLE = (
@@ -89,66 +92,6 @@ def get_indicator(session: Session, actor: Actor, indicator_id: int) -> Indicato
     return indicator
 
 
-def search_stmt(
-    actor: Actor,
-    *,
-    q: str | None = None,
-    level1: str | None = None,
-    level2: str | None = None,
-    category: str | None = None,
-    common_class: str | None = None,
-    kind: str | None = None,
-    scope: str | None = None,
-    status: str | None = "active",
-    owner: str | None = None,
-) -> Select[Any]:
-    """The filtered library, in a stable order (shared first, then by code).
-
-    `q` matches Chinese substrings of the name and the explanation, and the pinyin or pinyin
-    initials of the name (`peixun`, `px` → 培训). `status`: active (default), retired or all.
-    `owner`: `shared` (the province's), `own`, or a tenant code."""
-    stmt = select(Indicator).join(Indicator.level2)
-    if q and q.strip():
-        term = q.strip()
-        lowered = term.lower().replace(" ", "")
-        stmt = stmt.where(
-            or_(
-                Indicator.name.contains(term, autoescape=True),
-                Indicator.explanation.contains(term, autoescape=True),
-                Indicator.name_pinyin.contains(lowered, autoescape=True),
-                Indicator.name_initials.contains(lowered, autoescape=True),
-            )
-        )
-    if level2:
-        stmt = stmt.where(FrameworkNode.name == level2)
-    if level1:
-        stmt = stmt.where(FrameworkNode.name.in_(FRAMEWORK.get(level1, [])))
-    for column, value in (
-        (Indicator.category, category),
-        (Indicator.common_class, common_class),
-        (Indicator.kind, kind),
-        (Indicator.scope, scope),
-    ):
-        if value:
-            stmt = stmt.where(column == value)
-    if status and status != "all":
-        stmt = stmt.where(Indicator.status == status)
-    if owner == "shared":
-        stmt = stmt.where(Indicator.shared.is_(True))
-    elif owner == "own":
-        stmt = stmt.where(Indicator.tenant_id == actor.tenant_id)
-    elif owner:
-        stmt = stmt.where(Indicator.tenant_id.in_(select(Tenant.id).where(Tenant.code == owner)))
-    return stmt.order_by(Indicator.shared.desc(), Indicator.code)
-
-
-def search(
-    session: Session, actor: Actor, *, page: int = 1, page_size: int = 50, **filters: Any
-) -> Page[Indicator]:
-    authorize(actor, "indicators.read")
-    return paginate(session, search_stmt(actor, **filters), page, page_size)
-
-
 def versions(session: Session, actor: Actor, indicator_id: int) -> list[IndicatorVersion]:
     indicator = get_indicator(session, actor, indicator_id)
     return list(
@@ -161,13 +104,6 @@ def versions(session: Session, actor: Actor, indicator_id: int) -> list[Indicato
 
 
 # --- writing ----------------------------------------------------------------------------------
-
-
-def pinyin_keys(name: str) -> tuple[str, str]:
-    """Full pinyin and initials of a name, so `peixun` and `px` find 培训 (DESIGN.md §9)."""
-    full = "".join(lazy_pinyin(name)).lower()
-    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
-    return full, initials
 
 
 def lock_owner(session: Session, owner: Tenant) -> None:

@@ -29,7 +29,7 @@ from .rules import (
     SCOPE_LABELS,
     VALUE_TYPE_LABELS,
 )
-from .views_common import STATUS_LABELS, bp, linked, vocabulary
+from .views_common import STATUS_LABELS, bp, linked, vocabulary, writable
 
 PAGE_SIZE = 50
 STATUS_FILTERS = {"active": "在用", "retired": "已退出", "all": "全部"}
@@ -89,7 +89,7 @@ def _tree(f: dict[str, str]) -> dict[str, Any]:
     aside, so the counts say where the other filters' indicators are) and each node's link."""
     s = db()
     others = {**f, "level1": "", "level2": ""}
-    sub = service.search_stmt(actor(), **_service_filters(others)).order_by(None).subquery()
+    sub = service.search_stmt(s, actor(), **_service_filters(others)).order_by(None).subquery()
     by_id = dict(s.execute(select(sub.c.level2_id, func.count()).group_by(sub.c.level2_id)).all())
     names = {n.id: n.name for n in service.level2_nodes(s).values()}
     count = {names[i]: c for i, c in by_id.items() if i in names}
@@ -271,6 +271,7 @@ def detail(indicator_id: int) -> Any:
 @bp.post("/<int:indicator_id>/retire")
 @login_required
 def retire(indicator_id: int) -> Any:
+    writable()
     s = db()
     reason = (request.form.get("reason") or "").strip()
     try:
@@ -288,6 +289,7 @@ def retire(indicator_id: int) -> Any:
 @bp.post("/<int:indicator_id>/restore")
 @login_required
 def restore(indicator_id: int) -> Any:
+    writable()
     s = db()
     indicator = service.restore_indicator(s, actor(), indicator_id)
     s.commit()

@@ -14,8 +14,9 @@ from typing import Any
 from flask import Blueprint
 from sqlalchemy import select
 
-from jixiao.platform.core.errors import NotFound
+from jixiao.platform.core.errors import Forbidden, NotFound
 from jixiao.platform.web.context import actor, db
+from jixiao.platform.web.pages import may, viewing_other_tenant
 
 from . import service
 from .models import Indicator
@@ -45,6 +46,22 @@ def _labels() -> dict[str, Any]:
         "status": STATUS_LABELS,
         "proposal": PROPOSAL_STATUS,
     }
+
+
+@bp.app_template_global("indicators_may")
+def _indicators_may(action: str, **context: Any) -> bool:
+    """`may` for the library's templates (layout, tabs): False in read-only mode."""
+    return may(action, **context)
+
+
+READ_ONLY_MESSAGE = "当前为上级只读查看，不能新建、修改或导入；请在页头“切换查看地区”中切回本单位后再操作"
+
+
+def writable() -> None:
+    """The library's write pages (forms, imports, every POST) while the user views another tenant
+    through the header's switcher: refused — read-only mode offers no write control at all."""
+    if viewing_other_tenant():
+        raise Forbidden(READ_ONLY_MESSAGE)
 
 
 def vocabulary(column: Any) -> list[str]:

@@ -17,7 +17,7 @@ from jixiao.platform.web.context import actor, runtime
 from jixiao.platform.web.pages import is_htmx as _htmx
 
 from . import excel
-from .views_common import bp
+from .views_common import bp, writable
 
 # The JSON API's import template (it takes the session cookie for GETs).
 IMPORT_TEMPLATE_URL = "/api/v1/indicators/import-template"
@@ -26,6 +26,7 @@ IMPORT_TEMPLATE_URL = "/api/v1/indicators/import-template"
 @bp.get("/import")
 @login_required
 def import_page() -> Any:
+    writable()
     authorize(actor(), "indicators.write")
     return render_template("indicators/import.html", job=None, problem=None, template_url=IMPORT_TEMPLATE_URL)
 
@@ -34,6 +35,7 @@ def import_page() -> Any:
 @login_required
 def import_start() -> Any:
     """Store the upload and enqueue the all-or-nothing import; answer with its progress bar."""
+    writable()
     who = actor()
     authorize(who, "indicators.write")
     problem = None

@@ -19,9 +19,18 @@ from jixiao.platform.core.errors import Conflict, ValidationFailed
 from jixiao.platform.web.context import actor, db
 
 from . import service
-from .models import DIRECTIONS, FRAMEWORK, KINDS, SCOPES, VALUE_BASES, VALUE_TYPES, Indicator
-from .rules import DIRECTION_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
-from .views_common import bp, vocabulary
+from .models import (
+    DIRECTIONS,
+    FRAMEWORK,
+    KINDS,
+    LEVEL1_OF,
+    SCOPES,
+    VALUE_BASES,
+    VALUE_TYPES,
+    Indicator,
+)
+from .rules import DIRECTION_LABELS, FIELD_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
+from .views_common import bp, vocabulary, writable
 
 TEXT_FIELDS = tuple(f for f in service.EDITABLE if f != "historical_values")
 
@@ -59,6 +68,27 @@ def _posted() -> tuple[dict[str, Any], list[tuple[str, str]]]:
     return data, [(y, v) for y, v in rows if y or v]
 
 
+SELECTS = {
+    "level2": LEVEL1_OF,
+    "kind": KINDS,
+    "scope": SCOPES,
+    "value_type": VALUE_TYPES,
+    "direction": DIRECTIONS,
+    "value_basis": VALUE_BASES,
+}
+
+
+def _page_errors(errors: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
+    """The service's messages as the form shows them: a select left empty (or sent with a value it
+    does not offer) says 请选择… in Chinese instead of listing the API's codes."""
+    shown = dict(errors)
+    for field, allowed in SELECTS.items():
+        if field in shown and form.get(field) not in allowed:
+            rest = [m for m in shown[field] if "须为：" not in m and not m.startswith("未知的二级指标")]
+            shown[field] = [f"请选择{FIELD_LABELS[field]}", *rest]
+    return shown
+
+
 def _render_form(
     mode: str,
     form: dict[str, Any],
@@ -70,7 +100,8 @@ def _render_form(
     base: Indicator | None = None,
     status: int = 200,
 ) -> Any:
-    problems = (errors or {}).get("historical_values", [])
+    errors = _page_errors(errors or {}, form)
+    problems = errors.get("historical_values", [])
     flagged = [
         (
             bool(year or value) and any(f"年份「{year}」" in m for m in problems),
@@ -83,7 +114,7 @@ def _render_form(
         mode=mode,
         form=form,
         rows=[(year, value, *bad) for (year, value), bad in zip(rows, flagged, strict=True)],
-        errors=errors or {},
+        errors=errors,
         conflict=conflict,
         i=indicator,
         base=base,
@@ -124,6 +155,7 @@ def _as_form(indicator: Indicator) -> dict[str, Any]:
 @login_required
 def create() -> Any:
     """新建指标; with `?derive=<id>` 派生本单位指标 from an upper level's indicator."""
+    writable()
     who = actor()
     s = db()
     authorize(who, "indicators.write")
@@ -155,6 +187,7 @@ def create() -> Any:
 @bp.route("/<int:indicator_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(indicator_id: int) -> Any:
+    writable()
     who = actor()
     s = db()
     indicator = service.get_indicator(s, who, indicator_id)

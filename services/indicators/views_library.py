@@ -21,7 +21,7 @@ from jixiao.tenants.models import Tenant
 
 from . import library, service
 from .models import Indicator
-from .views_common import bp, linked
+from .views_common import bp, linked, writable
 
 # --- the picker shared by templates and cases ---------------------------------------------------
 
@@ -94,6 +94,7 @@ def _template_form(
 @bp.route("/templates/new", methods=["GET", "POST"])
 @login_required
 def template_create() -> Any:
+    writable()
     who = actor()
     s = db()
     authorize(who, "indicators.write")
@@ -118,6 +119,7 @@ def template_create() -> Any:
 @bp.route("/templates/<int:template_id>/edit", methods=["GET", "POST"])
 @login_required
 def template_edit(template_id: int) -> Any:
+    writable()
     who = actor()
     s = db()
     template = library.get_template(s, who, template_id)
@@ -158,6 +160,7 @@ def template_edit(template_id: int) -> Any:
 @bp.post("/templates/<int:template_id>/delete")
 @login_required
 def template_delete(template_id: int) -> Any:
+    writable()
     s = db()
     template = library.get_template(s, actor(), template_id)
     name = template.name
@@ -208,6 +211,7 @@ def _case_form(
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 def case_create() -> Any:
+    writable()
     who = actor()
     s = db()
     authorize(who, "cases.write")
@@ -228,6 +232,7 @@ def case_create() -> Any:
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 @login_required
 def case_edit(case_id: int) -> Any:
+    writable()
     who = actor()
     s = db()
     case = library.get_case(s, who, case_id)
@@ -257,6 +262,7 @@ def case_edit(case_id: int) -> Any:
 @bp.post("/cases/<int:case_id>/delete")
 @login_required
 def case_delete(case_id: int) -> Any:
+    writable()
     s = db()
     case = library.get_case(s, actor(), case_id)
     title = case.title

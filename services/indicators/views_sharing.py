@@ -19,12 +19,13 @@ from jixiao.platform.web.pages import may as _may
 
 from . import sharing
 from .views_browse import detail_page
-from .views_common import bp
+from .views_common import bp, writable
 
 
 @bp.post("/<int:indicator_id>/propose")
 @login_required
 def propose(indicator_id: int) -> Any:
+    writable()
     s = db()
     reason = (request.form.get("reason") or "").strip()
     try:
@@ -69,6 +70,7 @@ def proposals() -> Any:
 @bp.post("/proposals/<int:proposal_id>/decision")
 @login_required
 def decide(proposal_id: int) -> Any:
+    writable()
     s = db()
     decision = request.form.get("decision", "")
     reason = (request.form.get("reason") or "").strip()
