@@ -15,7 +15,7 @@ from jixiao.platform.core.pagination import Page, paginate
 
 from . import policies  # noqa: F401 - registers evaluator_orgs.*
 from .models import EvaluatorOrg, User
-from .users import _insert_user, _user_errors
+from .users import _insert_user, _user_errors, refusal
 
 
 def list_evaluator_orgs(
@@ -84,7 +84,7 @@ def create_evaluator_user(
         allowed_roles={"evaluator"},
     )
     if errors:
-        raise ValidationFailed("用户信息有误", errors=errors)
+        raise refusal(errors)
     return _insert_user(
         session,
         actor,

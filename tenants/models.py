@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, false, or_, select, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.db import Base, utcnow
@@ -173,4 +173,10 @@ class UserRole(Walled, Base):
         return cls.user_id.in_(select(User.id).where(User.wall_write_criteria(actor)))
 
     def wall_may_write(self, actor: Actor) -> bool:
-        return self.user is not None and self.user.wall_may_write(actor)
+        user = self.user
+        if user is None and self.user_id is not None:
+            # a role taken away (a delete-orphan) no longer points at its user: find it by id (in
+            # the identity map, no query)
+            session = object_session(self)
+            user = session.get(User, self.user_id) if session is not None else None
+        return user is not None and user.wall_may_write(actor)

@@ -56,17 +56,23 @@ class UserSchema(Schema):
         return obj.tenant.code if obj.tenant else None
 
 
+# The user form's fields are checked by the service, all at once (an empty username, a weak
+# password, no role and a bad e-mail address are named in one answer): the schema only parses.
 class UserCreateSchema(Schema):
-    username = fields.Str(required=True, metadata={"example": "xq.finance2"})
-    display_name = fields.Str(required=True, metadata={"example": "王科长"})
-    password = fields.Str(required=True, load_only=True, metadata={"example": "Xq@2026ok"})
-    roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)), required=True)
+    username = fields.Str(load_default="", metadata={"example": "xq.finance2", "description": "必填"})
+    display_name = fields.Str(load_default="", metadata={"example": "王科长", "description": "必填"})
+    password = fields.Str(
+        load_default="", load_only=True, metadata={"example": "Xq@2026ok", "description": "必填"}
+    )
+    roles = fields.List(
+        fields.Str(metadata={"enum": list(ROLES)}), load_default=list, metadata={"description": "至少一个"}
+    )
     email = fields.Str(metadata={"example": "wang@czj.xq.gov.cn", "description": "通知邮件（可选）"})
 
 
 class UserUpdateSchema(Schema):
     display_name = fields.Str()
-    roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)))
+    roles = fields.List(fields.Str(metadata={"enum": list(ROLES)}))
     is_active = fields.Bool()
     password = fields.Str(load_only=True)
     email = fields.Str(metadata={"description": "通知邮件；空字符串清除"})

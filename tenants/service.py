@@ -18,7 +18,7 @@ from jixiao.platform.core.errors import NotFound, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
 
 from . import policies  # noqa: F401 - registers tenants.*, users.* and evaluator_orgs.*
-from .models import LEVELS, Tenant, User
+from .models import LEVEL_NAMES, LEVELS, Tenant, User
 from .passwords import hash_password, verify_password
 
 CODE_RE = re.compile(r"^\d{6}$")
@@ -137,20 +137,21 @@ def _insert_tenant(
     elif tenant_by_code(session, code) is not None:
         errors.setdefault("code", []).append(f"行政区划代码 {code} 已存在")
     if level not in LEVELS:
-        errors.setdefault("level", []).append("级次须为 province / city / county")
+        errors.setdefault("level", []).append("请选择级次：省级、市级或县级")
     if not (name or "").strip():
-        errors.setdefault("name", []).append("名称不能为空")
+        errors.setdefault("name", []).append("请填写名称")
     parent: Tenant | None = None
     if level in PARENT_LEVEL:
         if not parent_code:
-            errors.setdefault("parent_code", []).append("市、县级须指定上级行政区划代码")
+            errors.setdefault("parent_code", []).append("市级、县级地区须选择上级")
         else:
             parent = tenant_by_code(session, parent_code)
             if parent is None:
                 errors.setdefault("parent_code", []).append(f"上级行政区划 {parent_code} 不存在")
             elif parent.level != PARENT_LEVEL[level]:
                 errors.setdefault("parent_code", []).append(
-                    f"{level} 级的上级须为 {PARENT_LEVEL[level]} 级，{parent_code} 是 {parent.level} 级"
+                    f"{LEVEL_NAMES[level]}地区的上级须为{LEVEL_NAMES[PARENT_LEVEL[level]]}地区，"
+                    f"{parent_code} {parent.name}是{LEVEL_NAMES[parent.level]}"
                 )
     elif level == "province" and parent_code:
         errors.setdefault("parent_code", []).append("省级没有上级")

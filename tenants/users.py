@@ -1,6 +1,9 @@
 """Users of a tenant: list, create, read, update (validation incl. the optional e-mail), and the
 first province admin of a fresh install (`bootstrap_province`, CLI only).
 
+A password change or reset ends the user's other web sessions and revokes all their OAuth tokens;
+a deactivation ends all of them (`jixiao.platform.core.web_sessions`); a reactivation brings none back.
+
 Evaluator users are created through `evaluators`, which reuses the validation and insert here."""
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jixiao.platform.core import web_sessions
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize
@@ -45,25 +49,44 @@ def _user_errors(
     password: str,
     roles: list[str],
     allowed_roles: set[str],
+    email: str | None = None,
 ) -> dict[str, list[str]]:
+    """Every problem of the user form at once, each under its field."""
     errors: dict[str, list[str]] = {}
-    if not USERNAME_RE.match(username or ""):
+    if not (username or "").strip():
+        errors.setdefault("username", []).append("请填写用户名（登录名）")
+    elif not USERNAME_RE.match(username or ""):
         errors.setdefault("username", []).append("用户名须为 3–64 位小写字母、数字或 . _ -，以字母或数字开头")
     elif find_login_user(session, username) is not None:
         errors.setdefault("username", []).append(f"用户名 {username} 已被使用")
     if not (display_name or "").strip():
-        errors.setdefault("display_name", []).append("姓名不能为空")
-    problems = password_problems(password or "", username=username or "")
-    if problems:
-        errors["password"] = problems
-    if not roles:
-        errors.setdefault("roles", []).append("至少选择一个角色")
-    for role in roles:
-        if role not in ROLES:
-            errors.setdefault("roles", []).append(f"未知角色 {role}")
-        elif role not in allowed_roles:
-            errors.setdefault("roles", []).append(f"该级次不能设置角色 {role}（{ROLE_NAMES[role]}）")
+        errors.setdefault("display_name", []).append("请填写姓名")
+    weak = password_problems(password, username=username or "") if password else ["请设置初始密码"]
+    if weak:
+        errors["password"] = weak
+    if bad_roles := role_problems(roles or [], allowed_roles):
+        errors["roles"] = bad_roles
+    if bad_email := _email_problems(email):
+        errors["email"] = bad_email
     return errors
+
+
+def refusal(errors: dict[str, list[str]]) -> ValidationFailed:
+    """One answer naming every problem of the form."""
+    return ValidationFailed(f"用户信息有 {len(errors)} 项需要修改", errors=errors)
+
+
+def role_problems(roles: list[str], allowed_roles: set[str]) -> list[str]:
+    """What is wrong with the roles picked: none, unknown, or not held at this level."""
+    if not roles:
+        return ["请至少选择一个角色"]
+    problems = []
+    for role in dict.fromkeys(roles):
+        if role not in ROLES:
+            problems.append(f"没有“{role}”这个角色")
+        elif role not in allowed_roles:
+            problems.append(f"本级单位的用户不能担任“{ROLE_NAMES[role]}”")
+    return problems
 
 
 def create_user(
@@ -87,10 +110,11 @@ def create_user(
         password=password,
         roles=roles,
         allowed_roles=ROLES_BY_LEVEL[tenant.level],
+        email=email,
     )
-    email = _clean_email(email, errors)
+    email = (email or "").strip() or None
     if errors:
-        raise ValidationFailed("用户信息有误", errors=errors)
+        raise refusal(errors)
     return _insert_user(
         session,
         actor,
@@ -103,14 +127,12 @@ def create_user(
     )
 
 
-def _clean_email(email: str | None, errors: dict[str, list[str]]) -> str | None:
-    """An optional address for notification e-mails: "" clears it."""
+def _email_problems(email: str | None) -> list[str]:
+    """An optional address for notification e-mails ("" clears it)."""
     value = (email or "").strip()
-    if not value:
-        return None
-    if len(value) > 254 or not EMAIL_RE.match(value):
-        errors.setdefault("email", []).append(f"电子邮箱格式不正确：{value}")
-    return value
+    if value and (len(value) > 254 or not EMAIL_RE.match(value)):
+        return [f"电子邮箱格式不正确：{value}"]
+    return []
 
 
 def _insert_user(
@@ -170,7 +192,10 @@ def update_user(
     is_active: bool | None = None,
     password: str | None = None,
     email: str | None = None,
+    keep_web_session: int | None = None,
 ) -> User:
+    """`keep_web_session`: the caller's own page session, which survives when a user changes their
+    own password (every other session of theirs ends)."""
     user = get_user(session, actor, user_id)
     if user.tenant is None:
         authorize(actor, "evaluator_orgs.write")
@@ -181,18 +206,20 @@ def update_user(
     before = user.to_audit()
     errors: dict[str, list[str]] = {}
     if display_name is not None and not display_name.strip():
-        errors["display_name"] = ["姓名不能为空"]
-    if roles is not None:
-        bad = [r for r in roles if r not in allowed]
-        if not roles or bad:
-            errors["roles"] = [f"角色无效：{', '.join(bad) or '至少选择一个角色'}"]
+        errors["display_name"] = ["请填写姓名"]
+    if roles is not None and (bad_roles := role_problems(roles, allowed)):
+        errors["roles"] = bad_roles
     if password is not None and (problems := password_problems(password, username=user.username)):
         errors["password"] = problems
-    if is_active is False and user.id == actor.user_id:
+    if email is not None and (bad_email := _email_problems(email)):
+        errors["email"] = bad_email
+    if is_active is False and user.id == actor.user_id and not errors:
         raise Conflict("不能停用自己的账号")
-    new_email = _clean_email(email, errors) if email is not None else None
+    if is_active is False and user.id == actor.user_id:
+        errors["is_active"] = ["不能停用自己的账号"]
+    new_email = (email or "").strip() or None
     if errors:
-        raise ValidationFailed("用户信息有误", errors=errors)
+        raise refusal(errors)
     if display_name is not None:
         user.display_name = display_name.strip()
     if roles is not None:
@@ -219,6 +246,17 @@ def update_user(
         after=after,
         tenant_id=user.tenant_id,
     )
+    if is_active is False:
+        web_sessions.end_everything(session, user.id, web_sessions.DEACTIVATED, tenant_id=user.tenant_id)
+    elif password is not None:
+        own = user.id == actor.user_id
+        web_sessions.end_everything(
+            session,
+            user.id,
+            web_sessions.PASSWORD_CHANGED if own else web_sessions.PASSWORD_RESET,
+            tenant_id=user.tenant_id,
+            keep=keep_web_session if own else None,
+        )
     return user
 
 

@@ -20,7 +20,7 @@ from . import health, oauth
 from .context import Unauthenticated, close_sessions, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
-from .pages import htmx_page_path, is_htmx, person, viewing_other_tenant
+from .pages import htmx_page_path, is_htmx, may, person, viewing_other_tenant
 from .registry import API_BLUEPRINTS, PAGE_BLUEPRINTS
 
 PUBLIC_API_PATHS = {"/api/v1/openapi.json", "/api/v1/docs"}
@@ -138,6 +138,7 @@ def _unauthorized() -> Response:
 def _register_filters(app: Flask, zone: ZoneInfo) -> None:
     app.add_template_filter(person, "person")
     app.add_template_global(viewing_other_tenant, "viewing_other_tenant")
+    app.add_template_global(may, "may")
 
     @app.template_filter("localtime")
     def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

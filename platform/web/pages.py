@@ -15,7 +15,7 @@ from jixiao.platform.core.errors import DomainError
 from jixiao.platform.core.storage import ObjectStore, content_disposition
 from jixiao.tenants.models import User
 
-from .context import actor, optional_actor, system_db
+from .context import optional_actor, system_db
 
 # Scopes that change nothing of the tenant's data: still allowed while viewing another tenant.
 _PERSONAL_SCOPES = frozenset({"profile", "notifications:write"})
@@ -23,12 +23,14 @@ _PERSONAL_SCOPES = frozenset({"profile", "notifications:write"})
 
 def own_path(target: str | None) -> str | None:
     """`target` when it is a path of this site (`/projects/5`), else None: never another host
-    (`//evil.example`, `https://…`) nor a backslash some browsers read as a slash (`/\\evil`).
+    (`//evil.example`, `https://…`) nor a backslash some browsers read as a slash (`/\\evil`), nor
+    a control character (`/%0D%0A//x`).
     For every redirect to an address that came with a request or a stored link."""
     if not target:
         return None
     own = (
-        target.startswith("/")
+        target.isprintable()  # no CR/LF or other control characters (a header would break)
+        and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
         and not urlsplit(target).netloc
@@ -52,10 +54,11 @@ def is_write_action(action: str) -> bool:
 def may(action: str, **context: Any) -> bool:
     """Whether the current user may do `action` — to show or hide a button, never to enforce.
     While viewing another tenant (read-only mode) no write action is offered."""
-    if is_write_action(action) and viewing_other_tenant():
+    who = optional_actor()
+    if who is None or (is_write_action(action) and viewing_other_tenant()):
         return False
     try:
-        authorize(actor(), action, **context)
+        authorize(who, action, **context)
         return True
     except DomainError:
         return False

@@ -19,7 +19,7 @@ from jixiao.services.projects.models import Project
 from jixiao.services.targets.models import REVIEW_LEVELS
 from jixiao.services.tasks import kinds
 
-from .service import by_username, holders, notify
+from .service import by_username, holders, notify, task_body
 
 
 def _task_of(session: Session, project: Project, kind: str, stage: str) -> kinds.Task | None:
@@ -41,7 +41,7 @@ def _to_holders(
         tenant_id=project.tenant_id,
         kind="task",
         title=f"待办：{project.name} · {task.title}",
-        body=task.detail,
+        body=task_body(session, task),
         link=task.link,
         project_id=project.id,
         stage=stage,

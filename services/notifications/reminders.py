@@ -20,7 +20,7 @@ from jixiao.services.tasks.kinds import local_today
 from jixiao.services.tasks.service import all_tasks
 
 from .models import Delivery
-from .service import OUTBOUND_KEY, enqueue_after_commit, holders, notify
+from .service import OUTBOUND_KEY, enqueue_after_commit, holders, notify, task_body
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
                 tenant_id=task.tenant_id,
                 kind="reminder",
                 title=title,
-                body=task.detail,
+                body=task_body(session, task),
                 link=task.link,
                 project_id=task.project_id,
                 stage=task.stage,

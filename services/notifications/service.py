@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, event, func, select, update
 from sqlalchemy.orm import Session
@@ -29,6 +29,9 @@ from jixiao.platform.core.runtime import current_runtime
 from jixiao.tenants.models import User, UserRole
 
 from .models import Delivery, Notification
+
+if TYPE_CHECKING:
+    from jixiao.services.tasks.kinds import Task
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,25 @@ def by_username(session: Session, tenant_id: int, username: str | None) -> list[
             )
         ).scalars()
     )
+
+
+def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """People as messages name them: the display name of each login name (one query; `system` is
+    系统, an unknown name stays as it is)."""
+    wanted = sorted({u for u in usernames if u and u != "system"})
+    names = {"system": "系统"}
+    if wanted:
+        rows = session.execute(
+            select(User.username, User.display_name).where(User.username.in_(wanted))
+        ).all()
+        names.update({u: d or u for u, d in rows})
+    return {u: names.get(u, u) for u in [*wanted, "system"]}
+
+
+def task_body(session: Session, task: Task) -> str:
+    """A to-do item's detail for a notification: the submitter by display name."""
+    names = display_names(session, [task.submitted_by])
+    return task.describe(lambda u: names.get(u, u))
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ class Task:
     # who may not act on it though they hold the role: the submitter, and whoever already approved
     # this submission at an earlier level (one person may hold both reviewer roles)
     excluded: tuple[str, ...] = ()
-    detail: str = ""  # a return's reasons, an assessment's summary …
+    detail: str = ""  # a return's reasons, "退回后重新提交" …
+    submitted_by: str | None = None  # the login name of who submitted what awaits a review/decision
 
     @property
     def kind_name(self) -> str:
@@ -84,6 +85,14 @@ class Task:
         if self.kind == "review":
             what = f"{REVIEW_LEVELS.get(self.level or '', '审核')}绩效目标"
         return what or f"{self.kind_name} · {self.stage_name}"
+
+    def describe(self, name_of: Callable[[str], str] = str) -> str:
+        """The item's detail as one line of text (notifications, reminders): the submitter by the
+        name `name_of` gives (a display name), then the detail — 王科长 提交（退回后重新提交）."""
+        if not self.submitted_by:
+            return self.detail
+        text = f"{name_of(self.submitted_by)} 提交"
+        return f"{text}（{self.detail}）" if self.detail else text
 
     @property
     def link(self) -> str:
@@ -253,7 +262,8 @@ def _review(session: Session, scope: Scope, today: date) -> list[Task]:
                 level=ts.review_level,
                 number=ts.number,
                 excluded=excluded,
-                detail=f"{ts.submitted_by or ''} 提交" + ("（退回后重新提交）" if resubmitted(ts) else ""),
+                detail="退回后重新提交" if resubmitted(ts) else "",
+                submitted_by=ts.submitted_by,
             )
         )
     return tasks
@@ -279,7 +289,7 @@ def _decide(session: Session, scope: Scope, today: date) -> list[Task]:
             a.submitted_at,
             today,
             excluded=(a.submitted_by,) if a.submitted_by else (),
-            detail=f"{a.submitted_by or ''} 提交",
+            submitted_by=a.submitted_by,
         )
         for project, a in session.execute(stmt).all()
     ]
@@ -293,9 +303,17 @@ KINDS: dict[str, Callable[[Session, Scope, date], list[Task]]] = {
 }
 
 
+_TRAILING = "。；;，,、.! ！　 \t\n"
+
+
 def return_reasons(review: TargetReview) -> str:
-    """A return's comments as one line: 完整性：… ；可行性：…"""
-    return "；".join(f"{COMMENT_KEYS.get(k, k)}：{v}" for k, v in (review.comments or {}).items() if v)
+    """A return's comments as one line: 完整性：…；可行性：… — each comment's own closing
+    punctuation dropped, so that no "。；" doubles up."""
+    parts = (
+        (COMMENT_KEYS.get(k, "其他意见"), str(v).strip().rstrip(_TRAILING))
+        for k, v in (review.comments or {}).items()
+    )
+    return "；".join(f"{label}：{text}" for label, text in parts if text)
 
 
 def resubmitted(ts: TargetSet) -> bool:

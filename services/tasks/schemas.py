@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
 from jixiao.services.programs.models import STAGE_NAMES
 
-from .kinds import KIND_NAMES
+from .kinds import KIND_NAMES, Task
 
 
 class TaskQuerySchema(Schema):
@@ -35,10 +37,18 @@ class TaskSchema(Schema):
     since = fields.DateTime(allow_none=True)
     deadline = fields.Date(allow_none=True)
     overdue = fields.Bool()
-    detail = fields.Str()
+    detail = fields.Method(
+        "_detail", metadata={"description": "e.g. 'xq.editor 提交（退回后重新提交）', a return's reasons"}
+    )
+    submitted_by = fields.Str(
+        allow_none=True, metadata={"description": "待审核/待决策: who submitted (login name)"}
+    )
     link = fields.Str(metadata={"description": "the page where it is done"})
     action = fields.Str(metadata={"description": "已办: the audited action"})
     at = fields.DateTime(metadata={"description": "已办: when"})
+
+    def _detail(self, obj: Any) -> str:
+        return obj.describe() if isinstance(obj, Task) else str(obj.get("detail") or "")
 
 
 class TaskListSchema(Schema):

@@ -75,9 +75,11 @@ def test_a_submission_travels_through_the_queues(api, program_id, unique):
     assert item["kind"] == "review" and item["level"] == "first" and item["stage"] == "targets"
     assert item["tenant_code"] == "640104" and item["deadline"] == "2022-12-31" and item["overdue"] is True
     assert item["since"] and item["link"] == f"/projects/{pid}/targets/review"
-    assert "xq.editor" in item["detail"]
+    assert "xq.editor" in item["detail"] and item["submitted_by"] == "xq.editor"
     [note] = [n for n in notes(api, "xq.dept", pid) if n["kind"] == "task"]
     assert note["read"] is False and "待办" in note["title"] and note["link"] == item["link"]
+    # a person is named in a message as people know them: by name, not by login name
+    assert note["body"] == "兴庆区项目单位填报人 提交", note["body"]
     # nobody else: not the submitter, not 复核 yet, not a sibling, not the city above
     for other in ("xq.editor", "xq.admin", "xx.dept", "xx.admin", "yc.admin", "nx.admin"):
         assert tasks(api, other, pid) == [], other
@@ -95,10 +97,18 @@ def test_a_submission_travels_through_the_queues(api, program_id, unique):
     assert any(n["kind"] == "approved" and "初审通过" in n["title"] for n in notes(api, "xq.editor", pid))
 
     # 复核 returns it: the editor is told why, and has it to revise (also while editing it)
-    review(api, "xq.admin", pid, "return", feasibility="受益户数偏高，请按 2022 年实际调整")
+    review(
+        api,
+        "xq.admin",
+        pid,
+        "return",
+        feasibility="受益户数偏高，请按 2022 年实际调整。",
+        completeness="缺少时效指标。",
+    )
     assert tasks(api, "xq.admin", pid) == []
     [returned] = [n for n in notes(api, "xq.editor", pid) if n["kind"] == "returned"]
     assert "复核退回" in returned["title"] and "受益户数偏高" in returned["body"]
+    assert "。；" not in returned["body"] and "缺少时效指标" in returned["body"], returned["body"]
     [item] = tasks(api, "xq.editor", pid)
     assert item["kind"] == "revise" and "受益户数偏高" in item["detail"]
     assert (
@@ -387,7 +397,7 @@ def test_an_adjustment_is_a_task_without_the_programs_deadline(api, program_id, 
     assert tasks(api, "xq.editor", pid) == []
     adjusted = api.as_user("xq.editor").post(
         f"/api/v1/projects/{pid}/targets/adjustments",
-        json={"reason": "政策变化", "explanation": "补助标准调整"},
+        json={"reason": "政策变化", "explanation": "省级补助标准上调，相应调整绩效目标"},
     )
     assert adjusted.status_code == 201, adjusted.get_json()
     [item] = tasks(api, "xq.editor", pid)
@@ -409,7 +419,8 @@ def test_the_other_editors_hear_of_a_new_project_and_of_an_adjustment(api, progr
         review(api, "xq.dept", pid, "approve")
         review(api, "xq.admin", pid, "approve")
         adjusted = api.as_user("xq.editor").post(
-            f"/api/v1/projects/{pid}/targets/adjustments", json={"reason": "突发事件"}
+            f"/api/v1/projects/{pid}/targets/adjustments",
+            json={"reason": "突发事件", "explanation": "汛期受灾，部分工程需调整工期和目标"},
         )
         assert adjusted.status_code == 201
         assert any("目标调整" in n["title"] for n in notes(api, colleague, pid))

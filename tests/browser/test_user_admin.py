@@ -82,7 +82,7 @@ def test_bureau_admin_creates_user_after_fixing_weak_password(page, fresh_page, 
     settle(page)
     page.get_by_role("button", name="创建用户").click()
 
-    expect(page.get_by_test_id("form-errors")).to_have_text("请修改标红的项目后再提交。")
+    expect(page.get_by_test_id("form-errors")).to_contain_text("请修改标红的项目后再提交。")
     password = page.get_by_label("初始密码")
     expect(password).to_have_class(INVALID)
     feedback = page.locator("#f-password ~ .invalid-feedback")
@@ -104,7 +104,7 @@ def test_bureau_admin_creates_user_after_fixing_weak_password(page, fresh_page, 
     settle(page)
     page.get_by_role("button", name="创建用户").click()
     expect(page).to_have_url(f"{live_server}/admin/users")
-    expect(page.get_by_role("alert")).to_contain_text(f"已创建用户 {username}（王晓明）")
+    expect(page.get_by_role("alert")).to_contain_text(f"已创建用户 王晓明（登录名 {username}）")
     expect(page.get_by_test_id("form-errors")).to_have_count(0)
     row = _user_row(page, username)
     expect(row).to_have_count(1)
@@ -131,7 +131,10 @@ def test_last_login_is_shown_in_beijing_time(page):
     after = datetime.now(BEIJING)
     _open(page, "用户管理")
     expect(page.get_by_role("columnheader", name="最近登录")).to_be_visible()
-    shown = _user_row(page, "xq.admin").get_by_role("cell").nth(4).inner_text().strip()
+    headers = [h.strip() for h in page.get_by_test_id("user-table").locator("thead th").all_inner_texts()]
+    shown = (
+        _user_row(page, "xq.admin").get_by_role("cell").nth(headers.index("最近登录")).inner_text().strip()
+    )
     minute = before.replace(second=0, microsecond=0)
     allowed = []
     while minute <= after:
@@ -200,8 +203,15 @@ def test_province_admin_sees_all_divisions_and_evaluator_org(page, live_server):
     assert len(codes) == len(set(codes)), "a division is listed twice"
     assert all(code.startswith("64") for code in codes), codes  # nothing outside 宁夏
     demo = {code for code, *_ in NINGXIA}
-    # all 28, each with its name, level and parent, in tree order (each city followed by its counties)
-    assert [row for row in table if row[0] in demo] == NINGXIA
+    # all 28, each with its name, level and parent (by name), in tree order (each city followed by
+    # its counties), then its users, programs and projects
+    names = {code: name for code, name, *_ in NINGXIA}
+    expected = [(code, name, level, names.get(parent, "—")) for code, name, level, parent in NINGXIA]
+    assert [row[:4] for row in table if row[0] in demo] == expected
+    assert all(len(row) == 7 and all(cell.isdigit() for cell in row[4:]) for row in table), table[:3]
+    counts = {row[0]: row[4:] for row in table}
+    assert int(counts["640104"][0]) >= 3 and int(counts["640104"][1]) >= 1  # xq.*; the running pilot
+    expect(page.get_by_test_id("tenant-count")).to_contain_text(f"共 {len(table)} 个地区")
     # names are indented by level (full-width spaces), so the tree reads at a glance
     indent = {level.strip(): len(name) - len(name.lstrip("\u3000")) for _, name, level, *_ in cells}
     assert indent["省级"] < indent["市级"] < indent["县级"], indent

@@ -90,7 +90,9 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     expect(row.get_by_test_id("task-title")).to_have_text("初审绩效目标")
     expect(row).to_contain_text("兴庆区")
     expect(row).to_contain_text("绩效目标")
-    expect(row).to_contain_text("xq.editor 提交")
+    # the submitter by name, the login name on hover
+    expect(row.get_by_test_id("task-detail")).to_have_text("兴庆区项目单位填报人 提交")
+    expect(row.locator(".jx-person")).to_have_attribute("title", "xq.editor")
     link = row.get_by_test_id("task-link")
     expect(link).to_have_text(name)
     expect(link).to_have_attribute("href", f"/projects/{pid}/targets/review")
@@ -308,7 +310,7 @@ def test_user_form_takes_an_optional_email(fresh_page, live_server, unique):
     admin.get_by_label("初始密码").fill("Mail@2026ok")
     admin.get_by_label("电子邮箱", exact=True).fill(address)
     admin.get_by_role("button", name="创建用户").click()
-    expect(admin.locator(".alert-success")).to_contain_text(f"已创建用户 {username}")
+    expect(admin.locator(".alert-success")).to_contain_text(f"已创建用户 邮件测试（登录名 {username}）")
     user_row = (
         admin.get_by_test_id("user-table")
         .locator("tbody tr")
@@ -340,13 +342,17 @@ def test_user_form_takes_an_optional_email(fresh_page, live_server, unique):
     editor_row.get_by_test_id("email-edit").locator("summary").click()
     editor_row.get_by_test_id("email-input").fill("dept@czj.xq.test")
     editor_row.get_by_test_id("email-save").click()
-    expect(admin.locator(".alert-success")).to_contain_text("已更新用户 xq.dept 的电子邮箱")
+    expect(admin.locator(".alert-success")).to_contain_text(
+        "已更新 兴庆区主管部门审核人（xq.dept）的电子邮箱"
+    )
     expect(editor_row.get_by_test_id("user-email")).to_have_text("dept@czj.xq.test")
     settle(admin)
     editor_row.get_by_test_id("email-edit").locator("summary").click()
     editor_row.get_by_test_id("email-input").fill("")
     editor_row.get_by_test_id("email-save").click()
-    expect(admin.locator(".alert-success")).to_contain_text("已清除用户 xq.dept 的电子邮箱")
+    expect(admin.locator(".alert-success")).to_contain_text(
+        "已清除 兴庆区主管部门审核人（xq.dept）的电子邮箱"
+    )
     expect(editor_row.get_by_test_id("user-email")).to_have_text("—")
 
     # the new user: nothing to read yet
@@ -362,7 +368,7 @@ def test_user_form_takes_an_optional_email(fresh_page, live_server, unique):
     # leave no extra reviewer (with an address) behind for the tests that follow
     settle(admin)
     user_row.get_by_role("button", name="停用").click()
-    expect(admin.locator(".alert-success")).to_contain_text(f"已停用用户 {username}")
+    expect(admin.locator(".alert-success")).to_contain_text(f"已停用用户 邮件测试（登录名 {username}）")
     for pg in (admin, newcomer):
         assert pg.problems == [], "\n".join(pg.problems)
 

@@ -1,4 +1,8 @@
-"""Administration pages: users of a tenant, the tenant hierarchy, evaluator organisations."""
+"""Administration pages: users of a tenant (and of the tenants below it), the tenant hierarchy,
+evaluator organisations — each a filterable list with its counts, and the forms that refuse with
+every problem at once.
+
+Write controls follow `may()`: none while the user views another tenant (read-only mode)."""
 
 from __future__ import annotations
 
@@ -6,18 +10,41 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from sqlalchemy import func, select
 
 from jixiao.platform.core.errors import Forbidden, ValidationFailed
 from jixiao.platform.web.pages import may as _may
+from jixiao.platform.web.pages import own_path
+from jixiao.services.programs.models import ProgramTenant
+from jixiao.services.projects.models import Project
+from jixiao.tenants import directory
 from jixiao.tenants import evaluators as tenant_evaluators
 from jixiao.tenants import service as tenants
 from jixiao.tenants import users as tenant_users
-from jixiao.tenants.models import LEVELS, ROLES_BY_LEVEL
+from jixiao.tenants.models import LEVELS, ROLES, ROLES_BY_LEVEL
 
 from ..context import actor, db
+from .auth import current_web_session_id
 from .home import viewing_tenant
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+USER_PAGE_SIZE = 50
+
+
+def _back(default: str) -> Any:
+    """Back to the list the form was posted from (its filters kept)."""
+    return redirect(own_path(request.form.get("next")) or url_for(default))
+
+
+def _user_form() -> dict[str, Any]:
+    return {
+        "username": request.form.get("username", ""),
+        "display_name": request.form.get("display_name", ""),
+        "password": request.form.get("password", ""),
+        "roles": request.form.getlist("roles"),
+        "email": request.form.get("email", "").strip(),
+    }
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -28,9 +55,6 @@ def users() -> Any:
     if tenant is None:
         return redirect(url_for("admin.evaluator_orgs"))
     s = db()
-    page = tenant_users.list_users(
-        s, who, tenant.code, page=request.args.get("page", 1, type=int), page_size=50
-    )
     can_write = _may("users.write", tenant=tenant)
     form: dict[str, Any] = {}
     errors: dict[str, Any] = {}
@@ -38,30 +62,94 @@ def users() -> Any:
     if request.method == "POST":
         if not can_write:
             raise Forbidden("上级单位对下级用户只读")
-        form = {
-            "username": request.form.get("username", ""),
-            "display_name": request.form.get("display_name", ""),
-            "password": request.form.get("password", ""),
-            "roles": request.form.getlist("roles"),
-            "email": request.form.get("email", "").strip(),
-        }
+        form = _user_form()
         try:
             user = tenant_users.create_user(s, who, tenant.code, **form)
             s.commit()
-            flash(f"已创建用户 {user.username}（{user.display_name}）", "success")
+            flash(f"已创建用户 {user.display_name}（登录名 {user.username}）", "success")
+            return redirect(url_for("admin.users"))
+        except ValidationFailed as exc:
+            s.rollback()
+            errors = exc.errors
+            status = 422
+    filters = directory.UserFilters(
+        role=request.args.get("role", ""),
+        status=request.args.get("status", ""),
+        unit=request.args.get("unit", ""),
+        q=request.args.get("q", ""),
+    )
+    found = directory.user_directory(
+        s,
+        who,
+        tenant.code,
+        filters,
+        page=request.args.get("page", 1, type=int) or 1,
+        page_size=USER_PAGE_SIZE,
+    )
+    writable = {
+        u.id for u in found.page.items if u.tenant is not None and _may("users.write", tenant=u.tenant)
+    }
+    return render_template(
+        "admin/users.html",
+        tenant=tenant,
+        found=found,
+        page=found.page,
+        filters=filters,
+        statuses=directory.STATUSES,
+        all_roles=[r for r in ROLES if r != "evaluator"],
+        can_write=can_write,
+        writable=writable,
+        form=form,
+        errors=errors,
+        assignable_roles=sorted(ROLES_BY_LEVEL[tenant.level]),
+        here=request.full_path.rstrip("?"),
+    ), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int) -> Any:
+    """Change a user's name, roles, e-mail address or reset the password, in one form."""
+    who = actor()
+    s = db()
+    user = tenant_users.get_user(s, who, user_id)
+    if user.tenant is None:
+        return redirect(url_for("admin.evaluator_orgs"))
+    can_write = _may("users.write", tenant=user.tenant)
+    form: dict[str, Any] = {
+        "display_name": user.display_name,
+        "roles": user.roles,
+        "email": user.email or "",
+    }
+    errors: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        if not can_write:
+            raise Forbidden("只读查看时不能修改用户")
+        form = {
+            "display_name": request.form.get("display_name", ""),
+            "roles": request.form.getlist("roles"),
+            "email": request.form.get("email", "").strip(),
+        }
+        password = request.form.get("password", "")
+        try:
+            tenant_users.update_user(
+                s, who, user_id, **form, password=password or None, keep_web_session=current_web_session_id()
+            )
+            s.commit()
+            flash(f"已保存用户 {user.display_name}（登录名 {user.username}）", "success")
             return redirect(url_for("admin.users"))
         except ValidationFailed as exc:
             s.rollback()
             errors = exc.errors
             status = 422
     return render_template(
-        "admin/users.html",
-        tenant=tenant,
-        page=page,
+        "admin/user_edit.html",
+        user=user,
         can_write=can_write,
         form=form,
         errors=errors,
-        assignable_roles=sorted(ROLES_BY_LEVEL[tenant.level]),
+        assignable_roles=sorted(ROLES_BY_LEVEL[user.tenant.level]),
     ), status
 
 
@@ -72,8 +160,8 @@ def toggle_user(user_id: int) -> Any:
     active = request.form.get("active") == "1"
     user = tenant_users.update_user(s, actor(), user_id, is_active=active)
     s.commit()
-    flash(f"已{'启用' if active else '停用'}用户 {user.username}", "success")
-    return redirect(url_for("admin.users"))
+    flash(f"已{'启用' if active else '停用'}用户 {user.display_name}（登录名 {user.username}）", "success")
+    return _back("admin.users")
 
 
 @bp.post("/users/<int:user_id>/email")
@@ -86,13 +174,31 @@ def user_email(user_id: int) -> Any:
     except ValidationFailed as exc:
         s.rollback()
         flash("；".join(exc.errors.get("email", [exc.message])), "error")
-        return redirect(url_for("admin.users"))
+        return _back("admin.users")
     s.commit()
     flash(
-        f"已更新用户 {user.username} 的电子邮箱" if user.email else f"已清除用户 {user.username} 的电子邮箱",
+        f"已{'更新' if user.email else '清除'} {user.display_name}（{user.username}）的电子邮箱",
         "success",
     )
-    return redirect(url_for("admin.users"))
+    return _back("admin.users")
+
+
+def _participation(tenant_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Per tenant: the pilot programs it takes part in and its projects (one GROUP BY each)."""
+    if not tenant_ids:
+        return {}, {}
+    s = db()
+    programs = s.execute(
+        select(ProgramTenant.tenant_id, func.count(func.distinct(ProgramTenant.program_id)))
+        .where(ProgramTenant.tenant_id.in_(tenant_ids))
+        .group_by(ProgramTenant.tenant_id)
+    ).all()
+    projects = s.execute(
+        select(Project.tenant_id, func.count())
+        .where(Project.tenant_id.in_(tenant_ids))
+        .group_by(Project.tenant_id)
+    ).all()
+    return {int(t): int(n) for t, n in programs}, {int(t): int(n) for t, n in projects}
 
 
 @bp.route("/tenants", methods=["GET", "POST"])
@@ -121,10 +227,28 @@ def tenant_list() -> Any:
             s.rollback()
             errors = exc.errors
             status = 422
-    items = list(s.execute(tenants.visible_tenants_stmt(who)).scalars())
+    level = request.args.get("level", "")
+    level = level if level in LEVELS else ""
+    parent = (request.args.get("parent") or "").strip()
+    q = (request.args.get("q") or "").strip()[:100]
+    everything = directory.tenant_list(s, who)
+    items = (
+        directory.tenant_list(s, who, level=level, parent_code=parent, q=q)
+        if (level or parent or q)
+        else everything
+    )
+    ids = [t.id for t in items]
+    programs, projects = _participation(ids)
     return render_template(
         "admin/tenants.html",
         items=items,
+        total=len(everything),
+        by_level={lv: sum(1 for t in everything if t.level == lv) for lv in LEVELS},
+        parents=[t for t in everything if t.level != "county"],
+        filters={k: v for k, v in {"level": level, "parent": parent, "q": q}.items() if v},
+        users=directory.users_per_tenant(s, ids),
+        programs=programs,
+        projects=projects,
         can_create=_may("tenants.create"),
         form=form,
         errors=errors,
@@ -157,10 +281,15 @@ def evaluator_orgs() -> Any:
             s.rollback()
             errors = exc.errors
             status = 422
-    page = tenant_evaluators.list_evaluator_orgs(s, who, page_size=200)
+    q = (request.args.get("q") or "").strip()[:100]
+    rows = directory.evaluator_org_list(s, who, q=q)
     return render_template(
         "admin/evaluator_orgs.html",
-        page=page,
+        rows=rows,
+        total=len(directory.evaluator_org_list(s, who)) if q else len(rows),
+        q=q,
+        # evaluator users are the province's: a bureau reads none of them, so it sees no count
+        show_users=who.is_province,
         can_create=_may("evaluator_orgs.write"),
         form=form,
         errors=errors,

@@ -1,7 +1,9 @@
 """The home page of every role and the tenant switcher.
 
 The home page is the user's work queue (待办 / 已办, `jixiao.services.tasks.views`) first, with the
-overview of the viewed tenant (programs, library, users, the divisions below) beside it.
+overview of the viewed tenant (programs, library, users, the divisions below) beside it. An
+evaluator has no tenant: beside its queue are the project grants it holds (an empty state until a
+bureau grants one; the grants model arrives with the key-evaluation stage).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from jixiao.services.indicators.models import Indicator
 from jixiao.services.programs.models import Program
 from jixiao.services.tasks import views as work_queue
 from jixiao.tenants import service as tenants
-from jixiao.tenants.models import LEVEL_NAMES, ROLE_NAMES, Tenant, User
+from jixiao.tenants.models import LEVEL_NAMES, ROLE_NAMES, EvaluatorOrg, Tenant, User
 
 from ..context import actor, db
 from ..pages import is_htmx
@@ -69,36 +71,34 @@ def index() -> Any:
     if is_htmx(work_queue.QUEUE_TARGET):
         return work_queue.queue_fragment(queue)
     viewing = viewing_tenant()
-    children: list[Tenant] = []
-    if viewing is not None:
-        children = list(
-            db().execute(select(Tenant).where(Tenant.parent_id == viewing.id).order_by(Tenant.code)).scalars()
-        )
+    if viewing is None:
+        # an evaluator has no tenant: its home is what its grants give it, not a tenant's counters
+        org = db().get(EvaluatorOrg, who.evaluator_org_id) if who.evaluator_org_id else None
+        return render_template("home.html", viewing=None, org=org, grants=[], read_only=False, **queue)
+    children = list(
+        db().execute(select(Tenant).where(Tenant.parent_id == viewing.id).order_by(Tenant.code)).scalars()
+    )
     return render_template(
         "home.html",
         viewing=viewing,
         children=children,
-        read_only=viewing is not None and viewing.id != who.tenant_id,
+        read_only=viewing.id != who.tenant_id,
         overview=_overview(viewing),
         **queue,
     )
 
 
-def _overview(viewing: Tenant | None) -> dict[str, Any]:
+def _overview(viewing: Tenant) -> dict[str, Any]:
     """What the viewed tenant takes part in, seen through the walls of the current user."""
     s = db()
     programs = list(s.execute(select(Program).order_by(Program.start.desc())).scalars())
-    if viewing is not None and viewing.level != "province":
+    if viewing.level != "province":
         programs = [p for p in programs if any(t.tenant_id == viewing.id for t in p.participants)]
     active = (
         select(Indicator.shared, func.count()).where(Indicator.status == "active").group_by(Indicator.shared)
     )
     indicators = {bool(shared): count for shared, count in s.execute(active).all()}
-    users = 0
-    if viewing is not None:
-        users = s.execute(
-            select(func.count()).select_from(User).where(User.tenant_id == viewing.id)
-        ).scalar_one()
+    users = s.execute(select(func.count()).select_from(User).where(User.tenant_id == viewing.id)).scalar_one()
     return {
         "programs": programs,
         "shared_indicators": indicators.get(True, 0),
