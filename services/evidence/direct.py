@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
@@ -156,12 +157,19 @@ def complete(session: Session, actor: Actor, evidence_id: int) -> Evidence:
         )
     if item.supersedes_id is not None:
         previous = session.get(Evidence, item.supersedes_id)
-        if previous is not None and previous.status == "current":
-            previous.status = "superseded"
-            item.version_no = previous.version_no + 1
+        if previous is None or previous.status != "current":
+            _discard(session, store, item)
+            raise Conflict("要替换的材料已被另一次上传替换，本次上传已作废；请在最新版本上重新替换")
+        previous.status = "superseded"
+        item.version_no = previous.version_no + 1
     item.status = "current"
     item.uploaded_at = utcnow()
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a parallel completion superseded the same item first
+        session.rollback()
+        _discard(session, store, session.get(Evidence, evidence_id))
+        raise Conflict("要替换的材料已被另一次上传替换，本次上传已作废；请在最新版本上重新替换") from None
     record(
         session,
         "evidence.upload",
@@ -178,6 +186,22 @@ def complete(session: Session, actor: Actor, evidence_id: int) -> Evidence:
         },
     )
     return item
+
+
+def _discard(session: Session, store: Any, item: Evidence | None) -> None:
+    """A slot that lost the race: its object and its row go, at once (committed)."""
+    if item is None:
+        return
+    store.delete(item.object_key)
+    record(
+        session,
+        "evidence.upload_rejected",
+        object_type="evidence",
+        object_id=item.id,
+        after={"problems": ["要替换的材料已被替换"]},
+    )
+    session.delete(item)
+    session.commit()
 
 
 def cleanup_stale(session: Session) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jixiao.platform.core.db import Base, utcnow
@@ -24,8 +24,22 @@ PURPOSES = (
 )
 
 
+# A version is superseded by one newer version at most: the database refuses a fork (two
+# parallel supersedes of the same item), whatever the check before it saw.
+_KEPT = text("status IN ('current', 'superseded')")
+
+
 class Evidence(TenantOwned, Base):
     __tablename__ = "evidence"
+    __table_args__ = (
+        Index(
+            "uq_evidence_superseded_once",
+            "supersedes_id",
+            unique=True,
+            sqlite_where=_KEPT,
+            postgresql_where=_KEPT,
+        ),
+    )
     __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)

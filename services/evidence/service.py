@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
@@ -184,8 +185,10 @@ def history(session: Session, actor: Actor, evidence_id: int) -> list[Evidence]:
     newer = item
     while True:
         follower = session.execute(
-            select(Evidence).where(Evidence.supersedes_id == newer.id)
-        ).scalar_one_or_none()
+            select(Evidence).where(
+                Evidence.supersedes_id == newer.id, Evidence.status.in_(("current", "superseded"))
+            )
+        ).scalar_one_or_none()  # one at most: uq_evidence_superseded_once
         if follower is None:
             break
         chain.insert(0, follower)
@@ -277,6 +280,10 @@ def upload(
             },
         )
         session.commit()
+    except IntegrityError:  # a parallel supersede of the same item won: one version only
+        session.rollback()
+        store.delete(key)
+        raise Conflict("该材料已被另一次上传替换，本次上传未保存；请在最新版本上重新替换") from None
     except BaseException:
         session.rollback()
         store.delete(key)  # no object without its row

@@ -608,7 +608,7 @@ def test_decision_rules(api, program, unique):
     assert "opinion" in _problems(admin.post(decision, json={"conclusion": "support"}))
     assert "opinion" in _problems(admin.post(decision, json={"conclusion": "support", "opinion": "  "}))
     problems = _problems(admin.post(decision, json={"conclusion": "maybe", "opinion": "再议"}))
-    assert "conclusion" in problems and "support" in _text(problems["conclusion"])
+    assert "conclusion" in problems and "予以支持" in _text(problems["conclusion"])
     assert _ok(api.as_user("xq.editor").get(f"{PROJECTS}/{pid}"))["stage"] == "assessment"
     decided = _decide(api, pid)
     assert (decided["status"], decided["conclusion"], decided["decided_by"]) == (
