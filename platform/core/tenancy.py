@@ -140,13 +140,15 @@ def _guard_writes(session: Session, _ctx: Any, _instances: Any) -> None:
     if "system" in session.info:
         return
     actor: Actor | None = session.info.get("actor")
-    for bucket in (session.new, session.dirty, session.deleted):
+    # each bucket is built once (session.new/dirty/deleted make a new set on every access): the
+    # guard stays linear in the number of objects flushed
+    for bucket, is_new in ((session.new, True), (session.dirty, False), (session.deleted, False)):
         for obj in bucket:
             if not isinstance(obj, Walled):
                 continue
             if actor is None:
                 raise WallViolation(f"writing {type(obj).__name__} in a session without an actor")
-            if isinstance(obj, TenantOwned) and obj in session.new and obj.tenant_id is None:
+            if is_new and isinstance(obj, TenantOwned) and obj.tenant_id is None:
                 obj.tenant_id = actor.tenant_id
             if not obj.wall_may_write(actor):
                 raise WallViolation(
