@@ -84,7 +84,9 @@ class ApplyTemplate(MethodView):
     @blp.arguments(ApplyTemplateSchema)
     @blp.response(200, TargetSetSchema)
     def post(self, data: dict[str, Any], project_id: int) -> Any:
-        """一键勾选: add a template's indicators to the draft."""
+        """一键勾选: add a template's indicators to the draft. On an empty set the weights are
+        distributed evenly (whole numbers, else hundredths) so that they sum to the program's
+        `target_weights_total` (default 100); on a set with lines the new lines have no weight."""
         return _done(service.apply_template(db(), actor(), project_id, data["template_id"]))
 
 
@@ -126,10 +128,17 @@ class Reviews(MethodView):
 
 @blp.route("/projects/<int:project_id>/targets/adjustments")
 class Adjustments(MethodView):
-    @blp.arguments(AdjustmentSchema, example={"reason": "政策变化", "explanation": "上级补助标准调整"})
+    @blp.arguments(
+        AdjustmentSchema,
+        example={"reason": "政策变化", "explanation": "上级补助标准提高，改造数量指标由 12 个调整为 15 个"},
+    )
     @blp.response(201, TargetSetSchema)
     def post(self, data: dict[str, Any], project_id: int) -> Any:
-        """After approval: a new draft version (copy of the approved one) through the same chain."""
+        """After approval: a new draft version (copy of the approved one) through the same chain.
+
+        Needs `reason` (调整原因) and `explanation` (调整说明, at least 10 characters after
+        stripping); a missing or short explanation and an unknown reason are one 422 whose
+        `errors` name each field (`explanation`, `reason`)."""
         return _done(chain.adjust(db(), actor(), project_id, data["reason"], data.get("explanation")))
 
 

@@ -24,13 +24,15 @@ from .models import (
     ADJUSTMENT_REASONS,
     CHAIN,
     COMMENT_KEYS,
+    EXPLANATION_MIN,
+    LINE_FIELDS,
     REVIEW_LEVELS,
     ROLE_OF_LEVEL,
     TargetLine,
     TargetReview,
     TargetSet,
 )
-from .service import LINE_FIELDS, current, sets_of, snapshot_of
+from .service import current, sets_of, snapshot_of
 
 
 @policy("targets.review", scope="reviews:write")
@@ -66,10 +68,12 @@ def review(
         raise Conflict("您已审核过本次提交")
     errors: dict[str, list[str]] = {}
     if decision not in ("approve", "return"):
-        errors["decision"] = ["审核结论须为 approve（通过）或 return（退回）"]
+        errors["decision"] = ["审核结论须为通过或退回"]
     unknown = [k for k in comments if k not in COMMENT_KEYS]
     if unknown:
-        errors["comments"] = [f"未知的审核要点：{'、'.join(unknown)}；应为 {'、'.join(COMMENT_KEYS)}"]
+        errors["comments"] = [
+            f"未知的审核要点：{'、'.join(unknown)}，审核要点为{'、'.join(COMMENT_KEYS.values())}"
+        ]
     if decision == "return" and not any(str(v or "").strip() for v in comments.values()):
         errors.setdefault("comments", []).append("退回须就完整性、相关性、适当性、可行性至少一项写明意见")
     if errors:
@@ -120,17 +124,24 @@ def review(
 def adjust(
     session: Session, actor: Actor, project_id: int, reason: str, explanation: str | None
 ) -> TargetSet:
-    """调整: after approval, a new draft version (a copy of the approved one) through the same chain."""
+    """调整: after approval, a new draft version (a copy of the approved one) through the same chain.
+    It needs a reason and a 调整说明 of at least `EXPLANATION_MIN` characters (both checked at once)."""
     project = get_project(session, actor, project_id)
     authorize(actor, "projects.write", project=project)
     require_stage(project, "targets", "approved")
     latest = current(session, actor, project_id)
     if latest.status != "approved":
         raise Conflict("已有进行中的目标调整（或目标尚未审核通过）")
+    errors: dict[str, list[str]] = {}
     if reason not in ADJUSTMENT_REASONS:
-        raise ValidationFailed(
-            "调整原因无效", errors={"reason": [f"调整原因须为：{'、'.join(ADJUSTMENT_REASONS)}"]}
-        )
+        errors["reason"] = [f"调整原因须为{'、'.join(ADJUSTMENT_REASONS)}之一"]
+    explained = (explanation or "").strip()
+    if len(explained) < EXPLANATION_MIN:
+        errors["explanation"] = [
+            f"请填写调整说明，写明调整的内容和理由（至少 {EXPLANATION_MIN} 个字，当前 {len(explained)} 个字）"
+        ]
+    if errors:
+        raise ValidationFailed("目标调整的申请不完整", errors=errors)
     new = TargetSet(
         tenant_id=project.tenant_id,
         project_id=project.id,
@@ -139,7 +150,7 @@ def adjust(
         overall_goal=latest.overall_goal,
         midterm_goal=latest.midterm_goal,
         adjustment_reason=reason,
-        adjustment_explanation=(explanation or "").strip() or None,
+        adjustment_explanation=explained,
         lines=[
             TargetLine(
                 tenant_id=project.tenant_id,

@@ -13,8 +13,8 @@ from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.projects.views import FIELD_LABELS, GOAL_LABELS
 
 from . import rules as target_rules
+from .models import LINE_FIELDS as SERVICE_LINE_FIELDS
 from .models import TargetSet
-from .service import LINE_FIELDS as SERVICE_LINE_FIELDS
 
 # The editor's inputs per line: the library link and the service's line fields.
 LINE_FIELDS = ("indicator_id", *SERVICE_LINE_FIELDS)
@@ -47,23 +47,29 @@ def line_dicts(target_set: TargetSet | None) -> list[dict[str, str]]:
     ]
 
 
-def posted_targets() -> tuple[dict[str, str], list[dict[str, str]]]:
-    """Goals and the lines as typed (rows left entirely empty are dropped)."""
+def posted_rows() -> list[tuple[int, dict[str, str]]]:
+    """The lines as typed, each with its row number in the editor (rows left entirely empty are
+    dropped, so a line's number in the service may be smaller than its row)."""
     f = request.form
     columns = {field: f.getlist(f"line_{field}") for field in LINE_FIELDS}
     count = max((len(v) for v in columns.values()), default=0)
-    lines = []
+    rows = []
     for n in range(count):
         line = {
             field: (columns[field][n].strip() if n < len(columns[field]) else "") for field in LINE_FIELDS
         }
         if any(line[k] for k in ("indicator_id", "name", "target_value", "weight", "unit", "note")):
-            lines.append(line)
+            rows.append((n + 1, line))
+    return rows
+
+
+def posted_targets() -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Goals and the lines as typed (rows left entirely empty are dropped)."""
     goals = {
-        "overall_goal": f.get("overall_goal", "").strip(),
-        "midterm_goal": f.get("midterm_goal", "").strip(),
+        "overall_goal": request.form.get("overall_goal", "").strip(),
+        "midterm_goal": request.form.get("midterm_goal", "").strip(),
     }
-    return goals, lines
+    return goals, [line for _, line in posted_rows()]
 
 
 def service_lines(lines: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -76,23 +82,33 @@ def service_lines(lines: list[dict[str, str]]) -> list[dict[str, Any]]:
     return result
 
 
+def joined(texts: list[str]) -> str:
+    """Messages in one sentence: ；between them, never 。； (a message's own full stop is dropped)."""
+    return "；".join(t.rstrip("。；; ") for t in texts if t.strip())
+
+
 def line_messages(
     violations: list[target_rules.Violation], errors: dict[str, Any] | None = None
-) -> tuple[list[str], dict[int, list[str]], list[dict[str, Any]]]:
-    """Top messages, messages by 1-based line, and the violations as shown at the top."""
+) -> tuple[list[str], dict[int, list[dict[str, str | None]]], dict[int, set[str]], list[dict[str, Any]]]:
+    """Top messages; the messages by 1-based line (`text`, and the rule code shown as a small tag);
+    the fields to mark invalid by line; the violations as shown at the top."""
     top: list[str] = []
-    by_line: dict[int, list[str]] = {}
+    by_line: dict[int, list[dict[str, str | None]]] = {}
+    bad: dict[int, set[str]] = {}
     for key, problems in (errors or {}).items():
         texts = [problems] if isinstance(problems, str) else [str(p) for p in problems]
         parts = key.split(".")
         if len(parts) >= 2 and parts[0] == "indicators" and parts[1].isdigit():
-            by_line.setdefault(int(parts[1]), []).extend(texts)
+            n = int(parts[1])
+            by_line.setdefault(n, []).extend({"text": t, "rule": None} for t in texts)
+            if len(parts) >= 3:
+                bad.setdefault(n, set()).add(parts[2])
         top.extend(texts)
     for v in violations:
         if v.line is not None:
-            by_line.setdefault(v.line, []).append(f"{v.message}（{v.rule}）")
+            by_line.setdefault(v.line, []).append({"text": v.message, "rule": v.rule})
     shown = [v.as_dict() for v in violations]
-    return top, by_line, shown
+    return top, by_line, bad, shown
 
 
 def is_number(text: str) -> bool:

@@ -30,6 +30,19 @@ COMMENT_KEYS = {
     "feasibility": "可行性",
 }
 ADJUSTMENT_REASONS = ("机构改革", "政策变化", "突发事件", "其他")
+EXPLANATION_MIN = 10  # 调整说明: characters, after stripping
+# The fields of a line as it is written, compared (diffs) and copied (adjustments).
+LINE_FIELDS = (
+    "name",
+    "level2",
+    "value_type",
+    "direction",
+    "target_value",
+    "unit",
+    "weight",
+    "value_basis",
+    "note",
+)
 
 
 class TargetSet(TenantOwned, Base):

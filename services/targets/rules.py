@@ -79,7 +79,9 @@ def _cost(ctx: Context) -> Iterator[Violation]:
 
 def _values(ctx: Context) -> Iterator[Violation]:
     for n, line in enumerate(ctx.lines, start=1):
-        if line.level2 not in LEVEL1_OF:
+        if not line.level2:
+            yield Violation("T06", "请选择一级/二级指标", n, line.name)
+        elif line.level2 not in LEVEL1_OF:
             yield Violation("T06", f"二级指标「{line.level2}」不在指标体系中", n, line.name)
         if line.value_type == "quantitative":
             if not str(line.target_value or "").strip():
@@ -108,6 +110,18 @@ def _weights(ctx: Context) -> Iterator[Violation]:
             total += Decimal(line.weight)
     if ctx.lines and total != ctx.weights_total:
         yield Violation("T08", f"各指标权重之和须为 {ctx.weights_total:g}，当前为 {total.normalize():f}")
+
+
+def even_weights(count: int, total: Decimal) -> list[Decimal]:
+    """平均分配权重: `total` over `count` lines so that the weights sum to exactly `total` and each
+    is > 0 — whole numbers when that is possible (100 over 3: 34, 33, 33), else hundredths (the
+    column's precision); the first lines take the remainder."""
+    if count <= 0:
+        return []
+    step = Decimal(1) if total == total.to_integral() and total >= count else Decimal("0.01")
+    units = int((total / step).to_integral_value(rounding="ROUND_FLOOR"))
+    base, extra = divmod(units, count)
+    return [(base + (1 if n < extra else 0)) * step for n in range(count)]
 
 
 def _retired(ctx: Context) -> Iterator[Violation]:

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
 
-from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, REVIEW_LEVELS
+from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, EXPLANATION_MIN, REVIEW_LEVELS
 
 
 class TargetLineWriteSchema(Schema):
@@ -106,8 +106,16 @@ class ReviewSchema(Schema):
 
 
 class AdjustmentSchema(Schema):
-    reason = fields.Str(required=True, metadata={"enum": list(ADJUSTMENT_REASONS)})
-    explanation = fields.Str(load_default=None, allow_none=True)
+    reason = fields.Str(required=True, metadata={"enum": list(ADJUSTMENT_REASONS), "description": "调整原因"})
+    explanation = fields.Str(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": f"调整说明（必填）：调整的内容和理由，去除首尾空白后至少 {EXPLANATION_MIN} 个字；"
+            "不足时 422，errors 中列出 explanation（原因无效时同时列出 reason）",
+            "example": "上级下达新增改造任务 3 个小区，调整数量指标",
+        },
+    )
 
 
 class RuleSchema(Schema):

@@ -19,26 +19,24 @@ from jixiao.platform.core.errors import Conflict, NotFound, StaleVersion, Valida
 from jixiao.services.evidence.service import missing_purposes
 from jixiao.services.indicators.library import get_template, pickable_indicators
 from jixiao.services.indicators.models import DIRECTIONS, VALUE_TYPES, Indicator
+from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.notifications.events import announce
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project, require_stage, set_stage_status
 
 from . import rules
-from .models import CHAIN, TargetLine, TargetSet
+from .diffs import diff_snapshots
+from .models import CHAIN, LINE_FIELDS, TargetLine, TargetSet
 
 LINE_LIMITS = {"name": 100, "target_value": 100, "unit": 20, "level2": 20, "value_basis": 20}
+LIMIT_LABELS = {
+    "name": "指标名称",
+    "target_value": "指标值",
+    "unit": "计量单位",
+    "level2": "二级指标",
+    "value_basis": "标准值依据",
+}
 MAX_WEIGHT = Decimal("100000")
-LINE_FIELDS = (
-    "name",
-    "level2",
-    "value_type",
-    "direction",
-    "target_value",
-    "unit",
-    "weight",
-    "value_basis",
-    "note",
-)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -70,6 +68,19 @@ def current(session: Session, actor: Actor, project_id: int) -> TargetSet:
     )
 
 
+def for_print(session: Session, actor: Actor, project_id: int, number: int | None) -> TargetSet:
+    """The version the 申报表 shows: `number` when given (404 when there is none), else the approved
+    version in force when there is one, else the current version."""
+    project = get_project(session, actor, project_id)
+    sets = sets_of(session, project)
+    if number is not None:
+        found = next((s for s in sets if s.number == number), None)
+        if found is None:
+            raise NotFound(f"没有第 {number} 版绩效目标")
+        return found
+    return next((s for s in sets if s.status == "approved"), None) or current(session, actor, project_id)
+
+
 def versions(session: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
     """Every version, newest first, each with its diff against the version before it."""
     project = get_project(session, actor, project_id)
@@ -90,40 +101,6 @@ def diff(old: TargetSet | None, new: TargetSet) -> dict[str, Any]:
     return diff_snapshots(
         snapshot_of(old, with_indicators=True) if old else None, snapshot_of(new, with_indicators=True)
     )
-
-
-def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    """`diff` of two `snapshot_of(…, with_indicators=True)`: a line is the same line when it has the
-    same library indicator, or (a custom line) the same name."""
-
-    def key(values: dict[str, Any]) -> str:
-        return (
-            f"indicator:{values['indicator_id']}" if values.get("indicator_id") else f"name:{values['name']}"
-        )
-
-    changes: dict[str, Any] = {"goals": {}, "added": [], "removed": [], "changed": []}
-    for field in ("overall_goal", "midterm_goal"):
-        before, after = (old or {}).get(field, ""), new[field]
-        if before != after:
-            changes["goals"][field] = [before, after]
-    old_lines = {key(values): values for values in (old or {}).get("lines", [])}
-    new_lines = {key(values): values for values in new["lines"]}
-    for line_key, values in new_lines.items():
-        if line_key not in old_lines:
-            changes["added"].append(values["name"])
-            continue
-        before_values = old_lines[line_key]
-        fields = {
-            f: [before_values.get(f, ""), values[f]]
-            for f in LINE_FIELDS
-            if before_values.get(f, "") != values[f]
-        }
-        if fields:
-            changes["changed"].append({"name": values["name"], "fields": fields})
-    changes["removed"] = [
-        values["name"] for line_key, values in old_lines.items() if line_key not in new_lines
-    ]
-    return changes
 
 
 # --- the draft --------------------------------------------------------------------------------
@@ -183,15 +160,15 @@ def _parse_lines(session: Session, raw_lines: list[dict[str, Any]]) -> list[Targ
         for field, limit in LINE_LIMITS.items():
             if len(str(values[field] or "")) > limit:
                 errors.setdefault(f"indicators.{n}.{field}", []).append(
-                    f"第 {n} 行：{field} 不能超过 {limit} 个字"
+                    f"第 {n} 行：{LIMIT_LABELS[field]}不能超过 {limit} 个字"
                 )
         if values["value_type"] not in VALUE_TYPES:
             errors.setdefault(f"indicators.{n}.value_type", []).append(
-                f"第 {n} 行：值类型须为 {'、'.join(VALUE_TYPES)}"
+                f"第 {n} 行：指标类型须为{'或'.join(VALUE_TYPE_LABELS[v] for v in VALUE_TYPES)}"
             )
         if values["direction"] not in DIRECTIONS:
             errors.setdefault(f"indicators.{n}.direction", []).append(
-                f"第 {n} 行：指标方向须为 {'、'.join(DIRECTIONS)}"
+                f"第 {n} 行：指标方向须为{'、'.join(DIRECTION_LABELS[d] for d in DIRECTIONS)}之一"
             )
         weight: Decimal | None = None
         if item.get("weight") not in (None, ""):
@@ -247,15 +224,22 @@ def _replace_lines(session: Session, target_set: TargetSet, lines: list[TargetLi
     target_set.lines.extend(lines)
 
 
+def weights_total(project: Project) -> Decimal:
+    """What the weights of a set must add up to (the program's `target_weights_total`, default 100)."""
+    return Decimal(str(project.program.effective_settings.get("target_weights_total", 100)))
+
+
 def apply_template(session: Session, actor: Actor, project_id: int, template_id: int) -> TargetSet:
     """一键勾选: the template's indicators join the draft (those already there are kept); a template
-    holding a retired indicator is refused, naming it, rather than applied in part."""
+    holding a retired indicator is refused, naming it, rather than applied in part. On an empty set
+    the weights are distributed evenly over the lines (平均分配权重), summing to the program's total."""
     project, target_set = _editable(session, actor, project_id)
     template = get_template(session, actor, template_id)
     indicators = pickable_indicators(
         session, [item.indicator_id for item in template.items], field="template_id"
     )
     present = {line.indicator_id for line in target_set.lines}
+    was_empty = not target_set.lines
     position = len(target_set.lines)
     added = []
     for indicator in indicators:
@@ -281,13 +265,17 @@ def apply_template(session: Session, actor: Actor, project_id: int, template_id:
         added.append(indicator.code)
     if added:
         flag_modified(target_set, "overall_goal")
+    if was_empty and added:  # a template on an empty set is a submittable draft as to the weights
+        weights = rules.even_weights(len(target_set.lines), weights_total(project))
+        for line, weight in zip(target_set.lines, weights, strict=True):
+            line.weight = weight
     session.flush()
     record(
         session,
         "targets.apply_template",
         object_type="project",
         object_id=project.id,
-        after={"template": template.name, "added": added},
+        after={"template": template.name, "added": added, "weights_distributed": was_empty and bool(added)},
     )
     return target_set
 
@@ -339,7 +327,6 @@ def check(session: Session, project: Project, target_set: TargetSet) -> list[rul
         if ids
         else frozenset()
     )
-    settings = project.program.effective_settings
     missing = missing_purposes(session, project, "targets")
     evidence = [rules.Violation("E01", f"缺少必备的佐证材料：{'、'.join(missing)}")] if missing else []
     return evidence + rules.run(
@@ -350,7 +337,7 @@ def check(session: Session, project: Project, target_set: TargetSet) -> list[rul
             project_class=project.project_class,
             serves_public=project.serves_public,
             multi_year=project.end_year > project.start_year,
-            weights_total=Decimal(str(settings.get("target_weights_total", 100))),
+            weights_total=weights_total(project),
             retired_indicator_ids=retired,
         )
     )
@@ -361,6 +348,27 @@ def dry_run(session: Session, actor: Actor, project_id: int) -> list[rules.Viola
     project = get_project(session, actor, project_id)
     authorize(actor, "projects.read")
     return check(session, project, current(session, actor, project_id))
+
+
+def check_lines(
+    session: Session, actor: Actor, project_id: int, raw_lines: list[dict[str, Any]]
+) -> list[rules.Violation]:
+    """The line rules on lines as typed, saving nothing (the editor checks a line when the user
+    leaves it): ValidationFailed names each value the columns cannot hold, else the violations that
+    name a line (the set's own rules wait for 检查 and 提交)."""
+    project = get_project(session, actor, project_id)
+    authorize(actor, "projects.read")
+    unsaved = TargetSet(
+        project_id=project.id,
+        tenant_id=project.tenant_id,
+        number=0,
+        status="draft",
+        overall_goal="",
+        midterm_goal="",
+        lines=_parse_lines(session, raw_lines),
+        reviews=[],
+    )
+    return [v for v in check(session, project, unsaved) if v.line is not None]
 
 
 def submit(session: Session, actor: Actor, project_id: int) -> TargetSet:

@@ -270,7 +270,7 @@ def test_an_older_version_exports_its_own_values_and_the_adjustment_its_reason(a
     editor = api.as_user("xq.editor")
     adjusted = editor.post(
         f"/api/v1/projects/{pid}/targets/adjustments",
-        json={"reason": "政策变化", "explanation": "上级补助标准调整"},
+        json={"reason": "政策变化", "explanation": "上级补助标准调整，改造数量增加"},
     )
     assert adjusted.status_code == 201
     changed = [dict(line) for line in LINES]
@@ -287,7 +287,7 @@ def test_an_older_version_exports_its_own_values_and_the_adjustment_its_reason(a
     assert {r["三级指标"]: r["指标值"] for r in table(ws)}["改造小区数量"] == "15"
     assert right_of(ws, "年度目标") == "完成 15 个老旧小区改造"
     assert right_of(ws, "版本") == "第 2 版（填报中）"
-    assert right_of(ws, "调整原因") == "政策变化：上级补助标准调整"
+    assert right_of(ws, "调整原因") == "政策变化：上级补助标准调整，改造数量增加"
     assert right_of(ws, "初审") == "（未审核）"
 
     job_id, done = export(editor, pid, {"version": 1})

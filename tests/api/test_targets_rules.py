@@ -127,7 +127,7 @@ def _program(api: Any, name: str, **settings: Any) -> int:
             json={
                 "name": name,
                 "start": "2022-08-01",
-                "end": "2024-06-30",
+                "end": "2099-12-31",
                 "tenant_codes": ["640104"],
                 "max_projects_per_tenant": 50,
                 "settings": settings,
@@ -546,7 +546,12 @@ def test_adjustments_make_versions(api, program):
     adjustments = f"{PROJECTS}/{pid}/targets/adjustments"
     problems = _problems(editor.post(adjustments, json={"reason": "心血来潮"}))
     assert "政策变化" in str(problems["reason"])
-    opened = _ok(editor.post(adjustments, json={"reason": "政策变化", "explanation": "补助标准调整"}), 201)
+    opened = _ok(
+        editor.post(
+            adjustments, json={"reason": "政策变化", "explanation": "上级补助标准调整，改造数量增加"}
+        ),
+        201,
+    )
     assert (opened["version"], opened["status"], opened["adjustment_reason"]) == (2, "draft", "政策变化")
     assert [line["name"] for line in opened["indicators"]] == [line["name"] for line in _lines()]
     _error(editor.post(adjustments, json={"reason": "其他"}), 409)  # one at a time

@@ -167,19 +167,24 @@ def test_the_first_half_of_a_project_in_the_browser(fresh_page, live_server, api
     # --- targets: template, inline check, fix, submit -------------------------------------------
     go(editor, f"/projects/{pid}/targets")
     expect(editor.get_by_test_id("template-select").locator("option:checked")).to_contain_text("工程基建类")
-    # pick a line from the library (search as you type), then remove it again
+    # pick a line from the library (an overlay panel; search as you type), then remove it again
+    editor.get_by_test_id("open-picker").click()
+    expect(editor.get_by_test_id("picker-panel")).to_be_visible()
     editor.get_by_test_id("library-search").press_sequentially("px", delay=40)
     pick = editor.get_by_test_id("picker-results").get_by_role("button", name="选用").first
     expect(pick).to_be_visible()
     pick.click()
     expect(editor.get_by_test_id("line")).to_have_count(1)
-    expect(editor.get_by_test_id("line-name").first).to_have_value(re.compile("培训"))
+    expect(editor.get_by_test_id("line-name").first).to_have_value(re.compile("培训|参训"))
+    editor.get_by_test_id("picker-panel").get_by_role("button", name="关闭").click()
+    expect(editor.get_by_test_id("picker-panel")).to_be_hidden()
     editor.get_by_test_id("line").first.get_by_role("button", name=re.compile("删除")).click()
     expect(editor.get_by_test_id("line")).to_have_count(0)
     editor.get_by_test_id("apply-template").click()
     expect(editor.get_by_test_id("line")).to_have_count(10)
-    expect(editor.get_by_test_id("violations")).to_contain_text("权重须为大于 0 的数")
-    expect(editor.get_by_test_id("line-messages-1")).to_contain_text("T08")
+    # a template on an empty set: the weights shared out, no rule message before the user acts
+    expect(editor.get_by_test_id("weight-total")).to_contain_text("100 / 100")
+    expect(editor.get_by_test_id("violations")).to_have_count(0)
     settle(editor)
     editor.fill("#f-overall_goal", "完成 12000 平方米老旧小区改造，惠及居民 3000 户")
     editor.fill("#f-midterm_goal", "两年内完成辖区老旧小区改造，居住环境明显改善")

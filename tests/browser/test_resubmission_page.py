@@ -49,7 +49,8 @@ def test_the_reviewer_sees_the_changes_since_the_return(fresh_page, live_server,
     settle(page)
     section = page.get_by_test_id("resubmission")
     expect(section).to_be_visible()
-    expect(section).to_contain_text("xq.dept")
+    expect(section).to_contain_text("兴庆区主管部门审核人")  # the reviewer by display name
+    expect(section).not_to_contain_text("xq.dept")
     expect(section).to_contain_text("初审退回")
     expect(section.get_by_test_id("resubmission-reasons")).to_contain_text("适当性：成本指标应与预算一致")
     table = section.get_by_test_id("diff")

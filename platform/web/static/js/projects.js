@@ -1,7 +1,6 @@
 // Pilot programme and project pages (no inline script: the CSP forbids it).
 // 1. The participants' checkbox tree of the programme form: 全选, a city with its counties, the count.
-// 2. The targets editor: add / remove lines, 选用 a library indicator into a new line, the live
-//    weight total, row numbers.
+// 2. (The targets editor moved to targets.js.)
 // 3. Small things: the budget amount shown with thousands separators while typing, 打印 buttons.
 (function () {
   "use strict";
@@ -47,108 +46,17 @@
     if (tree) refreshTree(tree.id);
   });
 
-  // --- 2. the targets editor ------------------------------------------------------------------
-  function linesBody() { return document.getElementById("jx-lines-body"); }
+  // (2. the targets editor lives in targets.js, included by the targets pages)
 
-  function renumber() {
-    var body = linesBody();
-    if (!body) return;
-    var rows = body.querySelectorAll("tr.jx-line");
-    rows.forEach(function (row, i) {
-      var no = row.querySelector(".jx-line-no");
-      if (no) no.textContent = String(i + 1);
-    });
-    var empty = document.querySelector(".jx-no-lines");
-    if (empty) empty.classList.toggle("d-none", rows.length > 0);
-    refreshWeights();
-  }
-
-  function refreshWeights() {
-    var sum = document.getElementById("jx-weight-sum");
-    var body = linesBody();
-    if (!sum || !body) return;
-    var total = 0;
-    var cents = true;
-    body.querySelectorAll("input.jx-in-weight").forEach(function (input) {
-      var text = input.value.trim();
-      if (!text) return;
-      var n = Number(text);
-      if (isNaN(n)) { cents = false; return; }
-      total += Math.round(n * 100);
-    });
-    var value = total / 100;
-    sum.textContent = cents ? String(value) : String(value) + "（含非数字）";
-    var expected = Number(sum.getAttribute("data-expected"));
-    sum.classList.toggle("text-danger", value !== expected);
-    sum.classList.toggle("text-success", value === expected);
-  }
-
-  function newRow() {
-    var template = document.getElementById("jx-line-template");
-    var body = linesBody();
-    if (!template || !body) return null;
-    var row = template.content.querySelector("tr.jx-line").cloneNode(true);
-    body.appendChild(row);
-    return row;
-  }
-
-  function setField(row, name, value) {
-    var field = row.querySelector('[name="line_' + name + '"]');
-    if (!field) return;
-    if (field.tagName === "SELECT") {
-      var found = Array.prototype.some.call(field.options, function (o) { return o.value === value; });
-      field.value = found ? value : "";
-    } else {
-      field.value = value;
-    }
-  }
-
+  // --- 3. small things: the money preview while typing, 打印 buttons ---------------------------
   document.addEventListener("click", function (evt) {
-    if (evt.target.closest("[data-add-line]")) {
-      var row = newRow();
-      renumber();
-      if (row) row.querySelector('[name="line_name"]').focus();
-      return;
-    }
-    var remove = evt.target.closest("[data-remove-line]");
-    if (remove) {
-      var tr = remove.closest("tr");
-      var next = tr.nextElementSibling;
-      if (next && next.classList.contains("jx-line-msg")) next.remove();
-      tr.remove();
-      renumber();
-      return;
-    }
-    var pick = evt.target.closest("[data-pick-line]");
-    if (pick) {
-      var picked = newRow();
-      if (!picked) return;
-      setField(picked, "indicator_id", pick.getAttribute("data-pick-line"));
-      setField(picked, "name", pick.getAttribute("data-name"));
-      setField(picked, "level2", pick.getAttribute("data-level2"));
-      setField(picked, "value_type", pick.getAttribute("data-value-type"));
-      setField(picked, "direction", pick.getAttribute("data-direction"));
-      setField(picked, "target_value", pick.getAttribute("data-target-value"));
-      setField(picked, "unit", pick.getAttribute("data-unit"));
-      setField(picked, "value_basis", pick.getAttribute("data-value-basis"));
-      var code = picked.querySelector(".jx-line-code");
-      if (code) code.textContent = "库指标 " + pick.getAttribute("data-code");
-      renumber();
-      pick.textContent = "已选用";
-      pick.disabled = true;
-      var weight = picked.querySelector('[name="line_weight"]');
-      if (weight) weight.focus();
-      return;
-    }
     if (evt.target.closest("button[data-print]")) window.print();
   });
 
   document.addEventListener("input", function (evt) {
-    if (evt.target.matches && evt.target.matches("input.jx-in-weight")) refreshWeights();
     if (evt.target.matches && evt.target.matches("input[data-money]")) showMoney(evt.target);
   });
 
-  // --- 3. money preview -----------------------------------------------------------------------
   function showMoney(input) {
     var preview = document.querySelector('[data-money-preview="' + input.id + '"]');
     if (!preview) return;
@@ -164,9 +72,7 @@
   function init() {
     document.querySelectorAll(".jx-tenant-tree").forEach(function (tree) { refreshTree(tree.id); });
     document.querySelectorAll("input[data-money]").forEach(showMoney);
-    renumber();
   }
 
   document.addEventListener("DOMContentLoaded", init);
-  document.addEventListener("htmx:afterSettle", function () { renumber(); });
 })();
