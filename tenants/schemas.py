@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 
 from .models import LEVELS, ROLES
 
@@ -21,21 +22,21 @@ class TenantSchema(Schema):
         return obj.parent.code if obj.parent else None
 
 
-class TenantCreateSchema(Schema):
+class TenantCreateSchema(InputSchema):
     code = fields.Str(required=True, metadata={"example": "640107"})
     name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     level = fields.Str(required=True, validate=validate.OneOf(LEVELS))
     parent_code = fields.Str(load_default=None, allow_none=True)
 
 
-class TenantQuerySchema(Schema):
+class TenantQuerySchema(InputSchema):
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
     level = fields.Str(load_default=None, validate=validate.OneOf(LEVELS))
     parent_code = fields.Str(load_default=None)
 
 
-class PageQuerySchema(Schema):
+class PageQuerySchema(InputSchema):
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -58,7 +59,7 @@ class UserSchema(Schema):
 
 # The user form's fields are checked by the service, all at once (an empty username, a weak
 # password, no role and a bad e-mail address are named in one answer): the schema only parses.
-class UserCreateSchema(Schema):
+class UserCreateSchema(InputSchema):
     username = fields.Str(load_default="", metadata={"example": "xq.finance2", "description": "必填"})
     display_name = fields.Str(load_default="", metadata={"example": "王科长", "description": "必填"})
     password = fields.Str(
@@ -70,7 +71,7 @@ class UserCreateSchema(Schema):
     email = fields.Str(metadata={"example": "wang@czj.xq.gov.cn", "description": "通知邮件（可选）"})
 
 
-class UserUpdateSchema(Schema):
+class UserUpdateSchema(InputSchema):
     display_name = fields.Str()
     roles = fields.List(fields.Str(metadata={"enum": list(ROLES)}))
     is_active = fields.Bool()
@@ -78,13 +79,13 @@ class UserUpdateSchema(Schema):
     email = fields.Str(metadata={"description": "通知邮件；空字符串清除"})
 
 
-class EvaluatorUserCreateSchema(Schema):
+class EvaluatorUserCreateSchema(InputSchema):
     username = fields.Str(required=True)
     display_name = fields.Str(required=True)
     password = fields.Str(required=True, load_only=True)
 
 
-class EvaluatorOrgSchema(Schema):
+class EvaluatorOrgSchema(InputSchema):
     id = fields.Int(dump_only=True)
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     credit_code = fields.Str(load_default=None, allow_none=True)

@@ -45,6 +45,7 @@ class Settings:
     login_limit: str
     timezone: str
     max_upload_mib: int
+    max_json_mib: int = 2  # cap on a JSON request body (413 beyond)
     # Outbound notifications (email). Empty: nothing leaves the machine (in-app only).
     smtp_url: str = ""
     mail_from: str = "jixiao@localhost"
@@ -83,6 +84,7 @@ class Settings:
             login_limit=_env("JIXIAO_LOGIN_LIMIT", "5 per 15 minutes"),
             timezone=_env("JIXIAO_TIMEZONE", "Asia/Shanghai"),
             max_upload_mib=int(_env("JIXIAO_MAX_UPLOAD_MIB", "1024")),
+            max_json_mib=int(_env("JIXIAO_MAX_JSON_MIB", "2")),
             smtp_url=_env("JIXIAO_SMTP_URL"),
             mail_from=_env("JIXIAO_MAIL_FROM", "jixiao@localhost"),
             base_url=_env("JIXIAO_BASE_URL").rstrip("/"),

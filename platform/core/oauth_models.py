@@ -1,21 +1,31 @@
-"""OAuth2 clients and tokens (the Authlib server in `jixiao.platform.web.oauth` uses them).
+"""OAuth2 clients and tokens (the Authlib server in `jixiao.platform.web.oauth` uses them), and the
+server-side web sessions of the pages (`jixiao.platform.core.web_sessions`).
 
-Tokens are stored only as SHA-256 digests: a stolen database dump yields no usable token."""
+Tokens and session ids are stored only as SHA-256 digests: a stolen database dump yields no usable
+token and no usable session. Every token produced by rotation from one original grant shares its
+`family_id`, so reusing a spent refresh token can revoke the whole chain (OAuth 2.0 Security BCP).
+Revoking is setting `*_revoked_at`; ending a web session is setting `ended_at` — rows are kept."""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ColumnElement, ForeignKey, String, Text, case, or_, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from jixiao.platform.core.db import Base, utcnow
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_family_id() -> str:
+    return secrets.token_hex(16)
 
 
 class OAuthClient(Base):
@@ -83,6 +93,8 @@ class OAuthToken(Base):
     refresh_expires_at: Mapped[int | None]
     access_token_revoked_at: Mapped[int] = mapped_column(default=0)
     refresh_token_revoked_at: Mapped[int] = mapped_column(default=0)
+    # one value for the original grant and every token rotated from it
+    family_id: Mapped[str] = mapped_column(String(32), index=True, default=new_family_id)
 
     user = relationship("User", lazy="joined")
 
@@ -109,3 +121,38 @@ class OAuthToken(Base):
 
     def get_user(self):
         return self.user
+
+
+def revoke_tokens(session: Session, *where: ColumnElement[bool]) -> int:
+    """Revoke (access and refresh) every token matching `where` that is still live in some way;
+    returns how many rows changed. Already revoked halves keep their first revocation time."""
+    now = int(time.time())
+    live = or_(OAuthToken.access_token_revoked_at == 0, OAuthToken.refresh_token_revoked_at == 0)
+    values: dict[Any, Any] = {
+        OAuthToken.access_token_revoked_at: case(
+            (OAuthToken.access_token_revoked_at == 0, now), else_=OAuthToken.access_token_revoked_at
+        ),
+        OAuthToken.refresh_token_revoked_at: case(
+            (OAuthToken.refresh_token_revoked_at == 0, now), else_=OAuthToken.refresh_token_revoked_at
+        ),
+    }
+    result = session.execute(
+        update(OAuthToken).where(live, *where).values(values).execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class WebSession(Base):
+    """One login on the pages. The signed Flask cookie carries a random token; only its digest is
+    here. A session is live while `ended_at` is None: logout, a password change or reset and
+    deactivation end it, and nothing brings it back."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    # logout | password_changed | password_reset | deactivated
+    ended_reason: Mapped[str | None] = mapped_column(String(40))

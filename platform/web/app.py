@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, flash, g, redirect, request
 from flask_login import current_user, login_url
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
 from jixiao.platform.core.config import Settings
 from jixiao.platform.core.runtime import Runtime, install
+from jixiao.platform.core.schema import text_problem
 from jixiao.tenants import service as tenants
 
-from . import health, oauth
+from . import health, oauth, request_guard
 from .context import Unauthenticated, close_sessions, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
@@ -112,7 +116,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     login_manager.unauthorized_handler(_unauthorized)
     oauth.init_oauth(app, settings.access_token_ttl)
 
+    # ids in paths fit a 64-bit integer: a larger one is an unknown resource (404), never a 500
+    app.url_map.converters["int"] = IdConverter
     api.init_app(app)
+    api.register_converter(IdConverter, integerconverter2paramschema)
     for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
     for blueprint in PAGE_BLUEPRINTS:
@@ -122,6 +129,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     _register_request_hooks(app)
     _register_filters(app, ZoneInfo(settings.timezone))
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` bounded to what the database stores (BIGINT): 2^63 and above match no route."""
+
+    def __init__(
+        self,
+        url_map: Any,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:  # noqa: A002, E501 - werkzeug's names
+        super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
 
 
 def _unauthorized() -> Response:
@@ -162,7 +183,7 @@ def _register_request_hooks(app: Flask) -> None:
                 # a hard cap before werkzeug spools the body to disk; each program's own (smaller)
                 # limit is enforced exactly while the file streams to the store
                 request.max_content_length = (runtime().settings.max_upload_mib + 1) * 1024 * 1024
-            problem = _check_content_type()
+            problem = _check_content_type() or _check_json_and_query()
             if problem is not None:
                 return problem
             if path in PUBLIC_API_PATHS or path.startswith(PUBLIC_API_PREFIX):
@@ -173,6 +194,9 @@ def _register_request_hooks(app: Flask) -> None:
             return None
         if request.method not in SAFE_METHODS:
             csrf.protect()
+            problem = _check_form_text()
+            if problem is not None:
+                return problem
         if current_user.is_authenticated:
             g.actor = current_user.actor
         return None
@@ -206,6 +230,40 @@ def _check_content_type() -> object | None:
     if request.mimetype in JSON_TYPES or request.mimetype in MULTIPART_TYPES:
         return None
     return error_response(415, f"请求体须为 application/json，收到的是 {request.mimetype or '未知类型'}")
+
+
+def _check_form_text() -> object | None:
+    """A page's form: no value holds a character the database cannot store or that disguises text
+    (NUL and other controls but newline and tab, bidirectional overrides, lone surrogates)."""
+    for name, value in request.form.items(multi=True):
+        if text_problem(value, multiline=True, limit=10**9):
+            return error_response(
+                400, f"表单项「{name}」含不允许的字符（控制字符或文字方向控制符），请删除后重试"
+            )
+    return None
+
+
+def _check_json_and_query() -> object | None:
+    """request_guard's rules: a bounded, sane JSON body; no unknown query parameter."""
+    if request.mimetype in JSON_TYPES and request.method not in SAFE_METHODS:
+        cap = runtime().settings.max_json_mib * 1024 * 1024
+        if (request.content_length or 0) > cap:
+            return error_response(413, f"JSON 请求体超过上限 {runtime().settings.max_json_mib} MiB")
+        request.max_content_length = cap  # a chunked body without a length is cut off there too
+        raw = request.get_data(cache=True)
+        if raw:
+            try:
+                request_guard.parse_json_body(raw)
+            except request_guard.BadJson as exc:
+                return error_response(400, str(exc))
+    unknown = request_guard.unknown_query_parameters()
+    if unknown:
+        return error_response(
+            422,
+            f"未知的查询参数：{'、'.join(unknown)}",
+            errors={"query": {name: ["未知的查询参数"] for name in unknown}},
+        )
+    return None
 
 
 def _api_actor():  # type: ignore[no-untyped-def]

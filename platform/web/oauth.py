@@ -1,7 +1,9 @@
 """OAuth2 server (Authlib): `/oauth/token` and `/oauth/revoke`, and bearer-token validation.
 
 Grants: `password` (first-party public client `jixiao-cli` only), `client_credentials`
-(registered machine clients acting as their service user), `refresh_token` (rotating).
+(registered machine clients acting as their service user), `refresh_token` (rotating). Every token
+rotated from one grant shares its `family_id`; presenting a refresh token that was already rotated
+or revoked revokes the whole family (OAuth 2.0 Security BCP, refresh token reuse detection).
 Scopes: omitted → every scope the user's roles allow (∩ the client's); named → each must be
 allowed to the user, else `invalid_scope` naming it (Authlib would silently drop it).
 """
@@ -27,7 +29,13 @@ from sqlalchemy import select
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import ALL_SCOPES, scopes_for_roles
 from jixiao.platform.core.db import utcnow
-from jixiao.platform.core.oauth_models import OAuthClient, OAuthToken, token_digest
+from jixiao.platform.core.oauth_models import (
+    OAuthClient,
+    OAuthToken,
+    new_family_id,
+    revoke_tokens,
+    token_digest,
+)
 from jixiao.tenants import service as tenants
 from jixiao.tenants.models import User
 
@@ -76,6 +84,7 @@ def _save_token(token: dict[str, Any], oauth_request: Any) -> None:
     client: OAuthClient = oauth_request.client
     refresh = token.get("refresh_token")
     settings_ttl = int(token.get("expires_in", 3600))
+    rotated: OAuthToken | None = getattr(oauth_request, "refresh_token", None)  # refresh grant only
     row = OAuthToken(
         client_id=client.client_id,
         user_id=user.id if user else None,
@@ -86,6 +95,7 @@ def _save_token(token: dict[str, Any], oauth_request: Any) -> None:
         issued_at=int(time.time()),
         expires_in=settings_ttl,
         refresh_expires_at=int(time.time()) + _refresh_ttl() if refresh else None,
+        family_id=rotated.family_id if isinstance(rotated, OAuthToken) else new_family_id(),
     )
     session.add(row)
     if user is not None and oauth_request.payload.grant_type == "password":
@@ -180,11 +190,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> OAuthToken | None:
-        row = (
-            system_db("oauth")
-            .execute(select(OAuthToken).where(OAuthToken.refresh_token_hash == token_digest(refresh_token)))
-            .scalar_one_or_none()
-        )
+        session = system_db("oauth")
+        row = session.execute(
+            select(OAuthToken).where(OAuthToken.refresh_token_hash == token_digest(refresh_token))
+        ).scalar_one_or_none()
+        if row is not None and row.refresh_token_revoked_at:
+            _revoke_family(row)  # a spent refresh token again: stolen, or a copy of a stolen one
+            return None
         return row if row is not None and row.is_refresh_usable() else None
 
     def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
@@ -196,6 +208,23 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         refresh_token.access_token_revoked_at = now
         refresh_token.refresh_token_revoked_at = now
         system_db("oauth").commit()
+
+
+def _revoke_family(reused: OAuthToken) -> None:
+    """Revoke every token rotated from the same grant as `reused` (committed before the refusal)."""
+    session = system_db("oauth")
+    revoked = revoke_tokens(session, OAuthToken.family_id == reused.family_id)
+    user = reused.user
+    record(
+        session,
+        "oauth.refresh_token_reused",
+        object_type="user",
+        object_id=reused.user_id,
+        after={"client_id": reused.client_id, "family_id": reused.family_id, "revoked": revoked},
+        tenant_id=user.tenant_id if user else None,
+        actor=tenants.build_actor(session, user, request_id=request_id()) if user else None,
+    )
+    session.commit()
 
 
 class Revocation(RevocationEndpoint):

@@ -5,37 +5,38 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 
 from .models import CONCLUSIONS, CRITERIA
 
 
-class CriterionSchema(Schema):
+class CriterionSchema(InputSchema):
     score = fields.Raw(metadata={"type": "string", "description": "0–100", "example": "85"})
-    opinion = fields.Str(metadata={"example": "项目符合城市更新规划，群众需求迫切"})
+    opinion = fields.Str(metadata={"example": "项目符合城市更新规划，群众需求迫切", "multiline": True})
 
 
-class AssessmentWriteSchema(Schema):
+class AssessmentWriteSchema(InputSchema):
     criteria = fields.Dict(
         keys=fields.Str(),
         values=fields.Dict(),
         required=True,
         metadata={"description": "六个要点：" + "、".join(f"{k}（{v}）" for k, v in CRITERIA.items())},
     )
-    summary = fields.Str(load_default="")
+    summary = fields.Str(load_default="", metadata={"multiline": True})
     version = fields.Int(load_default=None, allow_none=True)
 
 
-class AssessmentSubmitSchema(Schema):
+class AssessmentSubmitSchema(InputSchema):
     """Optional: the whole form, saved and submitted at once (every problem named in one 422)."""
 
     criteria = fields.Dict(keys=fields.Str(), values=fields.Dict(), load_default=None)
-    summary = fields.Str(load_default="")
+    summary = fields.Str(load_default="", metadata={"multiline": True})
     version = fields.Int(load_default=None, allow_none=True)
 
 
-class AssessmentDecisionSchema(Schema):
+class AssessmentDecisionSchema(InputSchema):
     conclusion = fields.Str(required=True, metadata={"enum": list(CONCLUSIONS)})
-    opinion = fields.Str(required=True)
+    opinion = fields.Str(required=True, metadata={"multiline": True})
 
 
 class AssessmentSchema(Schema):

@@ -14,6 +14,7 @@ from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Forbidden, StaleVersion, ValidationFailed
+from jixiao.platform.core.schema import text_problem
 from jixiao.services.evidence.service import missing_purposes
 from jixiao.services.notifications.events import announce
 from jixiao.services.projects.service import close_project, get_project, require_stage, set_stage_status
@@ -35,7 +36,9 @@ def _criteria_problems(criteria: dict[str, Any], *, complete: bool) -> dict[str,
     errors: dict[str, list[str]] = {}
     for key in criteria:
         if key not in CRITERIA:
-            errors.setdefault(f"criteria.{key}", []).append(f"未知的评估要点，应为：{'、'.join(CRITERIA.values())}")
+            errors.setdefault(f"criteria.{key}", []).append(
+                f"未知的评估要点，应为：{'、'.join(CRITERIA.values())}"
+            )
     for key, label in CRITERIA.items():
         item = criteria.get(key)
         if item is None:
@@ -58,6 +61,11 @@ def _criteria_problems(criteria: dict[str, Any], *, complete: bool) -> dict[str,
             errors.setdefault(f"criteria.{key}.score", []).append(f"「{label}」的评分须在 0–100 之间")
         if complete and value is None and f"criteria.{key}.score" not in errors:
             errors.setdefault(f"criteria.{key}.score", []).append(f"请对「{label}」评分")
+        opinion = item.get("opinion")
+        if opinion is not None and not isinstance(opinion, str):
+            errors.setdefault(f"criteria.{key}.opinion", []).append(f"「{label}」的评估意见须为文字")
+        elif opinion and (problem := text_problem(opinion, multiline=True)):
+            errors.setdefault(f"criteria.{key}.opinion", []).append(f"「{label}」的评估意见{problem}")
         if complete and not str(item.get("opinion") or "").strip():
             errors.setdefault(f"criteria.{key}.opinion", []).append(f"请填写「{label}」的评估意见")
     return errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 
 
 class EvidenceSchema(Schema):
@@ -23,19 +24,19 @@ class EvidenceSchema(Schema):
     uploaded_at = fields.DateTime()
 
 
-class EvidenceQuerySchema(Schema):
+class EvidenceQuerySchema(InputSchema):
     stage = fields.Str()
     history = fields.Bool(load_default=False, metadata={"description": "含已被替换的历史版本"})
 
 
-class UploadFormSchema(Schema):
+class UploadFormSchema(InputSchema):
     # required, but checked by the service so that a missing one is named with every other problem
     stage = fields.Str(load_default="", metadata={"example": "targets", "description": "必填"})
     purpose = fields.Str(load_default="", metadata={"example": "立项依据", "description": "必填"})
     supersedes = fields.Int(load_default=None, allow_none=True, metadata={"description": "替换的材料 id"})
 
 
-class UploadRequestSchema(Schema):
+class UploadRequestSchema(InputSchema):
     filename = fields.Str(required=True, metadata={"example": "竣工验收报告.pdf"})
     size = fields.Int(required=True, metadata={"description": "字节"})
     sha256 = fields.Str(required=True)

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 
 from .models import DIRECTIONS, FRAMEWORK, KINDS, LEVEL1_OF, SCOPES, STATUSES, VALUE_BASES, VALUE_TYPES
 from .rules import validate_fields
@@ -38,15 +39,15 @@ class FrameworkLevel1Schema(Schema):
     children = fields.List(fields.Nested(FrameworkLevel2Schema))
 
 
-class IndicatorFieldsSchema(Schema):
+class IndicatorFieldsSchema(InputSchema):
     name = fields.Str()
     level2 = fields.Str(metadata={"enum": list(LEVEL1_OF), "description": "二级指标（中文名）"})
     category = fields.Str(allow_none=True, metadata={"description": "行业领域，如 教育"})
     common_class = fields.Str(allow_none=True, metadata={"description": "共性类别，如 培训"})
     kind = fields.Str(metadata={"enum": list(KINDS)})
     scope = fields.Str(metadata={"enum": list(SCOPES)})
-    explanation = fields.Str()
-    source = fields.Str()
+    explanation = fields.Str(metadata={"multiline": True})
+    source = fields.Str(metadata={"multiline": True})
     value_type = fields.Str(metadata={"enum": list(VALUE_TYPES)})
     direction = fields.Str(metadata={"enum": list(DIRECTIONS)})
     unit = fields.Str()
@@ -96,7 +97,7 @@ class IndicatorSchema(IndicatorFieldsSchema):
     updated_at = fields.DateTime()
 
 
-class IndicatorQuerySchema(Schema):
+class IndicatorQuerySchema(InputSchema):
     q = fields.Str(
         metadata={
             "description": "在名称、解释、共性类别、行业领域中查找：中文片段，或其拼音/拼音首字母"
@@ -115,8 +116,8 @@ class IndicatorQuerySchema(Schema):
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class ReasonSchema(Schema):
-    reason = fields.Str(required=True, metadata={"example": "政策调整，该指标不再适用"})
+class ReasonSchema(InputSchema):
+    reason = fields.Str(required=True, metadata={"example": "政策调整，该指标不再适用", "multiline": True})
 
 
 class IndicatorVersionSchema(Schema):
@@ -146,16 +147,16 @@ class ProposalSchema(Schema):
     created_at = fields.DateTime()
 
 
-class ProposalQuerySchema(Schema):
+class ProposalQuerySchema(InputSchema):
     direction = fields.Str(validate=validate.OneOf(["incoming", "outgoing"]))
     status = fields.Str(validate=validate.OneOf(["pending", "accepted", "declined"]))
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class DecisionSchema(Schema):
+class DecisionSchema(InputSchema):
     decision = fields.Str(required=True, validate=validate.OneOf(["accept", "decline"]))
-    reason = fields.Str(load_default=None, allow_none=True)
+    reason = fields.Str(load_default=None, allow_none=True, metadata={"multiline": True})
 
 
 class TemplateItemSchema(Schema):
@@ -176,21 +177,21 @@ class TemplateSchema(Schema):
     indicators = fields.List(fields.Nested(TemplateItemSchema), attribute="items")
 
 
-class TemplateWriteSchema(Schema):
+class TemplateWriteSchema(InputSchema):
     # Not `required`: the service names every missing or empty field at once (one 422).
     name = fields.Str(load_default="", metadata={"example": "培训类"})
     project_class = fields.Str(load_default="", metadata={"example": "培训"})
     indicator_ids = fields.List(fields.Int(), load_default=list)
 
 
-class TemplatePatchSchema(Schema):
+class TemplatePatchSchema(InputSchema):
     name = fields.Str()
     project_class = fields.Str()
     indicator_ids = fields.List(fields.Int())
     version = fields.Int(required=True)
 
 
-class TemplateQuerySchema(Schema):
+class TemplateQuerySchema(InputSchema):
     project_class = fields.Str()
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
@@ -201,32 +202,32 @@ class CaseSchema(Schema):
     title = fields.Str()
     project_class = fields.Str()
     category = fields.Str()
-    text = fields.Str()
+    text = fields.Str(metadata={"multiline": True})
     indicator_ids = fields.List(fields.Int())
     project_id = fields.Int(attribute="source_project_id", allow_none=True)
     version = fields.Int()
     created_at = fields.DateTime()
 
 
-class CaseWriteSchema(Schema):
+class CaseWriteSchema(InputSchema):
     title = fields.Str(load_default="")  # not `required`: the service names every problem at once
     project_class = fields.Str(load_default="")
     category = fields.Str(load_default="")
-    text = fields.Str(load_default="")
+    text = fields.Str(load_default="", metadata={"multiline": True})
     indicator_ids = fields.List(fields.Int(), load_default=list)
     project_id = fields.Int(load_default=None, allow_none=True)
 
 
-class CasePatchSchema(Schema):
+class CasePatchSchema(InputSchema):
     title = fields.Str()
     project_class = fields.Str()
     category = fields.Str()
-    text = fields.Str()
+    text = fields.Str(metadata={"multiline": True})
     indicator_ids = fields.List(fields.Int())
     version = fields.Int(required=True)
 
 
-class CaseQuerySchema(Schema):
+class CaseQuerySchema(InputSchema):
     project_class = fields.Str()
     category = fields.Str()
     page = fields.Int(load_default=1, validate=validate.Range(min=1))

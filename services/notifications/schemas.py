@@ -5,11 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 
 from .models import KINDS
 
 
-class NotificationQuerySchema(Schema):
+class NotificationQuerySchema(InputSchema):
     unread = fields.Bool(metadata={"description": "true: unread only; false: read only"})
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
@@ -37,7 +38,7 @@ class NotificationPageSchema(Schema):
     unread = fields.Int(metadata={"description": "the caller's unread count (the header badge)"})
 
 
-class ReadAllArgsSchema(Schema):
+class ReadAllArgsSchema(InputSchema):
     up_to = fields.Int(
         load_default=None,
         validate=validate.Range(min=1),

@@ -39,6 +39,7 @@ STAGE_NAMES = {
 DEFAULT_SETTINGS: dict[str, Any] = {
     "max_projects_per_tenant": 2,
     "target_weights_total": 100,
+    "max_target_lines": 100,  # lines of one target set (422 beyond)
     "monitoring": {
         "completion_green": 90,  # ≥ 90 % green
         "completion_yellow": 70,  # 70–90 % yellow, below red

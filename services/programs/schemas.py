@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 
 from .models import STAGES
 
@@ -24,7 +25,7 @@ class ProgramSchema(Schema):
         return sorted(p.tenant.code for p in obj.participants)
 
 
-class ProgramCreateSchema(Schema):
+class ProgramCreateSchema(InputSchema):
     name = fields.Str(required=True, metadata={"example": "2025年市县预算绩效一体化管理试点"})
     start = fields.Date(required=True)
     end = fields.Date(required=True)
@@ -38,7 +39,7 @@ class ProgramCreateSchema(Schema):
     )
 
 
-class ProgramUpdateSchema(Schema):
+class ProgramUpdateSchema(InputSchema):
     """PATCH: only the fields given change; `settings` replaces the program's overrides whole."""
 
     version = fields.Int(required=True, metadata={"description": "乐观锁：读取时的版本号"})
@@ -51,6 +52,6 @@ class ProgramUpdateSchema(Schema):
     settings = fields.Dict(metadata={"description": "覆盖默认设置（阈值、权重、佐证要求）"})
 
 
-class PageQuerySchema(Schema):
+class PageQuerySchema(InputSchema):
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))

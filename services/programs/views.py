@@ -117,6 +117,7 @@ def index() -> Any:
 # The settings the form edits: (field, path in the settings, label, unit). Others stay as they are.
 SETTING_FIELDS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("s_weights_total", ("target_weights_total",), "指标权重合计", ""),
+    ("s_max_lines", ("max_target_lines",), "绩效指标个数上限", "个"),
     ("s_completion_green", ("monitoring", "completion_green"), "完成率绿色下限", "%"),
     ("s_completion_yellow", ("monitoring", "completion_yellow"), "完成率黄色下限", "%"),
     ("s_budget_lag_yellow", ("monitoring", "budget_lag_yellow"), "执行率落后序时进度 · 黄色", "个百分点"),

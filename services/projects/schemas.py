@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 from jixiao.services.programs.models import STAGE_NAMES
 
 from .models import FUND_SOURCES, PROJECT_CLASSES, STAGE_STATUS_NAMES
@@ -28,7 +29,9 @@ class ProjectSchema(Schema):
     name = fields.Str()
     department = fields.Str()
     implementing_unit = fields.Str()
-    budget_amount = fields.Decimal(places=2, as_string=True)
+    budget_amount = fields.Decimal(
+        places=2, as_string=True, metadata={"type": "string", "format": "decimal", "example": "1250000.00"}
+    )
     fund_source = fields.Str()
     project_class = fields.Str()
     years = fields.List(fields.Int())
@@ -51,11 +54,15 @@ class ProjectSchema(Schema):
         return result
 
 
-class ProjectCreateSchema(Schema):
+class ProjectCreateSchema(InputSchema):
     program_id = fields.Int(required=True)
     name = fields.Str(required=True, metadata={"example": "兴庆区老旧小区改造项目"})
-    department = fields.Str(required=True, metadata={"example": "兴庆区住房和城乡建设局"})
-    implementing_unit = fields.Str(required=True, metadata={"example": "兴庆区城市建设服务中心"})
+    department = fields.Str(
+        required=True, validate=validate.Length(max=100), metadata={"example": "兴庆区住房和城乡建设局"}
+    )
+    implementing_unit = fields.Str(
+        required=True, validate=validate.Length(max=100), metadata={"example": "兴庆区城市建设服务中心"}
+    )
     budget_amount = fields.Raw(
         required=True,
         metadata={"type": "string", "example": "1250000.00", "description": "元，字符串，最多两位小数"},
@@ -66,7 +73,7 @@ class ProjectCreateSchema(Schema):
     serves_public = fields.Bool(load_default=True, metadata={"description": "面向公众：须设满意度指标"})
 
 
-class ProjectQuerySchema(Schema):
+class ProjectQuerySchema(InputSchema):
     program_id = fields.Int()
     stage = fields.Str()
     tenant_code = fields.Str()

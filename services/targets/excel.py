@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import Conflict, NotFound
 from jixiao.platform.core.jobs import JobInfo
 from jixiao.platform.core.runtime import current_runtime
+from jixiao.platform.core.schema import InputSchema
 from jixiao.platform.core.storage import ObjectStore
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project
@@ -40,7 +41,7 @@ _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 ProgressFn = Callable[[int, str], None]
 
 
-class TargetsExportSchema(Schema):
+class TargetsExportSchema(InputSchema):
     """Body of `POST /projects/{id}/targets/export` (optional)."""
 
     version = fields.Int(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 
 from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, EXPLANATION_MIN, REVIEW_LEVELS
 
 
-class TargetLineWriteSchema(Schema):
+class TargetLineWriteSchema(InputSchema):
     indicator_id = fields.Int(
         allow_none=True, load_default=None, metadata={"description": "库指标 id；不填为自定义指标"}
     )
@@ -21,12 +22,16 @@ class TargetLineWriteSchema(Schema):
     unit = fields.Str(load_default=None, allow_none=True)
     weight = fields.Raw(load_default=None, allow_none=True, metadata={"type": "string", "example": "20"})
     value_basis = fields.Str(load_default=None, allow_none=True)
-    note = fields.Str(load_default=None, allow_none=True, metadata={"description": "指标值说明"})
+    note = fields.Str(
+        load_default=None, allow_none=True, metadata={"description": "指标值说明", "multiline": True}
+    )
 
 
-class TargetsWriteSchema(Schema):
-    overall_goal = fields.Str(load_default="")
-    midterm_goal = fields.Str(load_default="", metadata={"description": "跨年度项目的中长期目标"})
+class TargetsWriteSchema(InputSchema):
+    overall_goal = fields.Str(load_default="", metadata={"multiline": True})
+    midterm_goal = fields.Str(
+        load_default="", metadata={"description": "跨年度项目的中长期目标", "multiline": True}
+    )
     indicators = fields.List(fields.Nested(TargetLineWriteSchema), load_default=list)
     lock_version = fields.Int(
         load_default=None, allow_none=True, metadata={"description": "乐观锁，过期 → 409"}
@@ -42,7 +47,12 @@ class TargetLineSchema(Schema):
     direction = fields.Str()
     target_value = fields.Str()
     unit = fields.Str()
-    weight = fields.Decimal(places=2, as_string=True, allow_none=True)
+    weight = fields.Decimal(
+        places=2,
+        as_string=True,
+        allow_none=True,
+        metadata={"type": "string", "format": "decimal", "example": "20.00"},
+    )
     value_basis = fields.Str()
     note = fields.Str()
 
@@ -91,21 +101,21 @@ class ResubmissionSchema(Schema):
     )
 
 
-class ApplyTemplateSchema(Schema):
+class ApplyTemplateSchema(InputSchema):
     template_id = fields.Int(required=True)
 
 
-class ReviewSchema(Schema):
+class ReviewSchema(InputSchema):
     decision = fields.Str(required=True, metadata={"enum": ["approve", "return"]})
     comments = fields.Dict(
         keys=fields.Str(),
-        values=fields.Str(),
+        values=fields.Str(metadata={"multiline": True}),
         load_default=dict,
         metadata={"description": "、".join(f"{k}（{v}）" for k, v in COMMENT_KEYS.items())},
     )
 
 
-class AdjustmentSchema(Schema):
+class AdjustmentSchema(InputSchema):
     reason = fields.Str(required=True, metadata={"enum": list(ADJUSTMENT_REASONS), "description": "调整原因"})
     explanation = fields.Str(
         load_default=None,
@@ -114,6 +124,7 @@ class AdjustmentSchema(Schema):
             "description": f"调整说明（必填）：调整的内容和理由，去除首尾空白后至少 {EXPLANATION_MIN} 个字；"
             "不足时 422，errors 中列出 explanation（原因无效时同时列出 reason）",
             "example": "上级下达新增改造任务 3 个小区，调整数量指标",
+            "multiline": True,
         },
     )
 

@@ -198,22 +198,36 @@ def save_draft(session: Session, actor: Actor, project_id: int, data: dict[str, 
         and data["lock_version"] != target_set.lock_version
     ):
         raise StaleVersion(f"绩效目标已被修改（当前 lock_version {target_set.lock_version}），请刷新后重试")
-    lines = _parse_lines(session, list(data.get("indicators") or []))
-    before = snapshot_of(target_set) if target_set.id else None
+    raw_lines = list(data.get("indicators") or [])
+    check_line_count(project, len(raw_lines))
+    lines = _parse_lines(session, raw_lines)
+    before = snapshot_of(target_set) if target_set.id else {}
     target_set.overall_goal = str(data.get("overall_goal") or "")
     target_set.midterm_goal = str(data.get("midterm_goal") or "")
     _replace_lines(session, target_set, lines)
     flag_modified(target_set, "overall_goal")  # new lines alone are a new lock_version too
     session.flush()
+    after = snapshot_of(target_set)
+    # audited once: what the draft is now, and which parts changed (the previous state is the
+    # previous event's `after`), not the whole set twice
     record(
         session,
         "targets.save",
         object_type="project",
         object_id=project.id,
-        before=before,
-        after=snapshot_of(target_set),
+        after={**after, "changed": sorted(k for k in after if before.get(k) != after[k])},
     )
     return target_set
+
+
+def check_line_count(project: Project, count: int) -> None:
+    """At most the program's `max_target_lines` (*default* 100) lines in one target set."""
+    limit = int(project.program.effective_settings.get("max_target_lines", 100))
+    if count > limit:
+        raise ValidationFailed(
+            f"一个项目的绩效指标至多 {limit} 个，本次有 {count} 个",
+            errors={"indicators": [f"一个项目的绩效指标至多 {limit} 个，本次有 {count} 个"]},
+        )
 
 
 def _replace_lines(session: Session, target_set: TargetSet, lines: list[TargetLine]) -> None:
@@ -239,6 +253,7 @@ def apply_template(session: Session, actor: Actor, project_id: int, template_id:
         session, [item.indicator_id for item in template.items], field="template_id"
     )
     present = {line.indicator_id for line in target_set.lines}
+    check_line_count(project, len(target_set.lines) + len({i.id for i in indicators} - present))
     was_empty = not target_set.lines
     position = len(target_set.lines)
     added = []

@@ -7,12 +7,13 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
 from jixiao.services.programs.models import STAGE_NAMES
 
 from .kinds import KIND_NAMES, Task
 
 
-class TaskQuerySchema(Schema):
+class TaskQuerySchema(InputSchema):
     done = fields.Bool(load_default=False, metadata={"description": "true: 已办 (from the audit trail)"})
     kind = fields.Str(metadata={"enum": list(KIND_NAMES)})
     stage = fields.Str(metadata={"enum": list(STAGE_NAMES)})

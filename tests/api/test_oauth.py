@@ -263,8 +263,10 @@ def test_refresh_rotates_both_tokens(client):
     assert again.get_json()["error"] == "invalid_grant"
     assert "access_token" not in again.get_json()
     _assert_401_json(_me(client, old["access_token"]))
-    # the new refresh token works in turn
-    assert _refresh(client, new["refresh_token"]).status_code == 200
+    # a spent refresh token presented again revokes the whole chain of the grant (OAuth 2.0
+    # security BCP): the token it was rotated into is refused too
+    _assert_401_json(_me(client, new["access_token"]))
+    assert _refresh(client, new["refresh_token"]).status_code == 400
 
 
 def test_revoking_an_access_token_ends_it(client):

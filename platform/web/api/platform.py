@@ -16,6 +16,7 @@ from jixiao.platform.core import (
 )
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize, policy
+from jixiao.platform.core.schema import InputSchema
 from jixiao.tenants.models import ROLE_NAMES, Tenant, User
 from jixiao.tenants.schemas import page_schema
 
@@ -78,7 +79,7 @@ class AuditEventSchema(Schema):
     hash = fields.Str()
 
 
-class AuditQuerySchema(Schema):
+class AuditQuerySchema(InputSchema):
     object_type = fields.Str()
     object_id = fields.Str()
     user_id = fields.Int()
