@@ -37,13 +37,16 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mode-independent tests (packaging, data files, vendored assets) run once, in embedded mode."""
-    if MODE == "embedded":
-        return
-    once = [item for item in items if item.get_closest_marker("once") is not None]
-    if once:
-        config.hook.pytest_deselected(items=once)
-        items[:] = [item for item in items if item.get_closest_marker("once") is None]
+    """Mode-independent tests (packaging, data files, vendored assets) run once, in embedded mode.
+    The schemathesis run (`fuzz`) goes last: what it writes into the shared database is seen by no
+    other test."""
+    if MODE != "embedded":
+        once = [item for item in items if item.get_closest_marker("once") is not None]
+        if once:
+            config.hook.pytest_deselected(items=once)
+            items[:] = [item for item in items if item.get_closest_marker("once") is None]
+    fuzz = [item for item in items if item.get_closest_marker("fuzz") is not None]
+    items[:] = [item for item in items if item.get_closest_marker("fuzz") is None] + fuzz
 
 
 @pytest.fixture(scope="session")

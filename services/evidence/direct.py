@@ -142,23 +142,14 @@ def complete(session: Session, actor: Actor, evidence_id: int) -> Evidence:
     if not any(head.startswith(m) for m in TYPES[extension(item.filename)][1]):
         problems.append("文件内容与扩展名不符")
     if problems:
-        store.delete(item.object_key)
-        record(
-            session,
-            "evidence.upload_rejected",
-            object_type="evidence",
-            object_id=item.id,
-            after={"problems": problems},
-        )
-        session.delete(item)
-        session.commit()
+        _discard(session, store, item, problems)
         raise ValidationFailed(
             "上传的文件未通过校验，已删除：" + "；".join(problems), errors={"file": problems}
         )
     if item.supersedes_id is not None:
         previous = session.get(Evidence, item.supersedes_id)
         if previous is None or previous.status != "current":
-            _discard(session, store, item)
+            _discard(session, store, item, [SUPERSEDED])
             raise Conflict("要替换的材料已被另一次上传替换，本次上传已作废；请在最新版本上重新替换")
         previous.status = "superseded"
         item.version_no = previous.version_no + 1
@@ -168,7 +159,7 @@ def complete(session: Session, actor: Actor, evidence_id: int) -> Evidence:
         session.flush()
     except IntegrityError:  # a parallel completion superseded the same item first
         session.rollback()
-        _discard(session, store, session.get(Evidence, evidence_id))
+        _discard(session, store, session.get(Evidence, evidence_id), [SUPERSEDED])
         raise Conflict("要替换的材料已被另一次上传替换，本次上传已作废；请在最新版本上重新替换") from None
     record(
         session,
@@ -188,8 +179,12 @@ def complete(session: Session, actor: Actor, evidence_id: int) -> Evidence:
     return item
 
 
-def _discard(session: Session, store: Any, item: Evidence | None) -> None:
-    """A slot that lost the race: its object and its row go, at once (committed)."""
+SUPERSEDED = "要替换的材料已被另一次上传替换"
+
+
+def _discard(session: Session, store: Any, item: Evidence | None, problems: list[str]) -> None:
+    """A slot refused (its bytes wrong, or it lost a race): its object and its row go, at once
+    (committed), and the refusal is audited."""
     if item is None:
         return
     store.delete(item.object_key)
@@ -198,7 +193,7 @@ def _discard(session: Session, store: Any, item: Evidence | None) -> None:
         "evidence.upload_rejected",
         object_type="evidence",
         object_id=item.id,
-        after={"problems": ["要替换的材料已被替换"]},
+        after={"problems": problems},
     )
     session.delete(item)
     session.commit()

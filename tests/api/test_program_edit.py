@@ -137,7 +137,9 @@ def test_an_upload_names_every_problem_at_once(api):
     program = _program(api)
     made = _ok(_project(api, program["id"]), 201)
     resp = api.as_user("xq.editor").post(
-        f"/api/v1/projects/{made['id']}/evidence", data={"stage": "nowhere"}, content_type="multipart/form-data"
+        f"/api/v1/projects/{made['id']}/evidence",
+        data={"stage": "nowhere"},
+        content_type="multipart/form-data",
     )
     assert resp.status_code == 422, resp.get_json()
     assert {"stage", "purpose", "file"} <= set(resp.get_json()["errors"]), resp.get_json()

@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
+from jixiao.services.assessment.models import CRITERIA as CRITERION_NAMES
 from tests.support.crawl import (
     OVERDUE,
     PAGE_FACTS,
@@ -50,14 +51,7 @@ USERS = (
     "eval.ningping",
 )
 DEMO_PROGRAM = "市县预算绩效一体化管理试点"
-CRITERIA = (
-    "necessity",
-    "economy",
-    "target_reasonableness",
-    "plan_effectiveness",
-    "funding_compliance",
-    "fiscal_affordability",
-)
+CRITERIA = tuple(CRITERION_NAMES)  # the six keys of API.md
 GOOD_ASSESSMENT = {
     "criteria": {k: {"score": "85", "opinion": "符合要求"} for k in CRITERIA},
     "summary": "建议支持",

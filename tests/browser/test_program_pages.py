@@ -12,20 +12,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from jixiao.services.assessment.models import CRITERIA as CRITERION_NAMES
 from tests.api.test_project_lifecycle import new_project
 
 from .helpers import assert_no_inline_script, expect_document_status, go, settle, shot, signed_in
 
 pytestmark = pytest.mark.browser
 
-CRITERIA = (
-    "necessity",
-    "economy",
-    "target_reasonableness",
-    "plan_effectiveness",
-    "funding_compliance",
-    "fiscal_affordability",
-)
+CRITERIA = tuple(CRITERION_NAMES)  # the six keys of API.md
 
 
 def _program(api: Any, **overrides: Any) -> dict[str, Any]:

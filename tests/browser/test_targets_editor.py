@@ -14,22 +14,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.api.test_project_lifecycle import CRITERIA  # a complete assessment
+
 from .helpers import assert_no_inline_script, expect_document_status, go, shot, signed_in
 
 pytestmark = pytest.mark.browser
 
 PROJECTS = "/api/v1/projects"
-CRITERIA = {
-    key: {"score": "85", "opinion": "符合要求"}
-    for key in (
-        "necessity",
-        "economy",
-        "target_reasonableness",
-        "plan_effectiveness",
-        "funding_compliance",
-        "fiscal_affordability",
-    )
-}
+
 REQUIRED = ["立项依据", "实施方案"]
 EDITOR_NAME, DEPT_NAME, ADMIN_NAME = "兴庆区项目单位填报人", "兴庆区主管部门审核人", "兴庆区财政局管理员"
 
