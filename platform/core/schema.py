@@ -6,7 +6,9 @@ so that no handler meets text or numbers the database cannot hold.
   no bidirectional overrides (U+202A–U+202E, U+2066–U+2069), no lone surrogates.
 * Multi-line text (`metadata={"multiline": True}`: goals, opinions, explanations …): at most
   `TEXT_MAX` (5,000) characters; newlines and tabs allowed, nothing else of the above.
-* Integers: within a signed 64-bit range (an id of 2^63 is refused with 422, not a 500).
+* Integers: within PostgreSQL's INTEGER, a signed 32-bit range (the ids and every other integer
+  column; an id of 2^31 is refused with 422, not a 500), unless the field has its own bounded
+  `validate.Range` (a BIGINT column such as an evidence size takes `BIGINT_MIN`…`BIGINT_MAX`).
 
 The limits show in the OpenAPI document as `maxLength` / `minimum` / `maximum`, since they are the
 fields' own validators. Output schemas stay plain `marshmallow.Schema`: what the system wrote is
@@ -24,7 +26,8 @@ from . import messages  # noqa: F401 - Chinese defaults before any field is buil
 
 NAME_MAX = 200
 TEXT_MAX = 5000
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL INTEGER
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # PostgreSQL BIGINT
 
 _BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 _MULTILINE_ALLOWED = {"\n", "\r", "\t"}
@@ -91,8 +94,9 @@ def harden(field: fields.Field) -> None:
             field.validators.append(length)
         field.validators.append(MultiLine() if multiline else SingleLine())
     elif isinstance(field, fields.Integer) and not any(
-        isinstance(v, validate.Range) for v in field.validators
+        isinstance(v, validate.Range) and v.min is not None and v.max is not None for v in field.validators
     ):
+        # also beside a one-sided range such as `Range(min=1)`: the column has its limits too
         field.validators.append(validate.Range(min=INT_MIN, max=INT_MAX))
 
 

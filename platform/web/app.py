@@ -17,7 +17,7 @@ from wtforms.validators import ValidationError
 
 from jixiao.platform.core.config import Settings
 from jixiao.platform.core.runtime import Runtime, install
-from jixiao.platform.core.schema import text_problem
+from jixiao.platform.core.schema import INT_MAX, text_problem
 from jixiao.tenants import service as tenants
 
 from . import health, oauth, request_guard
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     login_manager.unauthorized_handler(_unauthorized)
     oauth.init_oauth(app, settings.access_token_ttl)
 
-    # ids in paths fit a 64-bit integer: a larger one is an unknown resource (404), never a 500
+    # ids in paths fit the INTEGER columns: a larger one is an unknown resource (404), never a 500
     app.url_map.converters["int"] = IdConverter
     api.init_app(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` bounded to what the database stores (BIGINT): 2^63 and above match no route."""
+    """`<int:…>` bounded to what the database stores (ids are INTEGER): 2^31 and above match no route."""
 
     def __init__(
         self,
@@ -142,7 +142,7 @@ class IdConverter(IntegerConverter):
         max: int | None = None,
         signed: bool = False,
     ) -> None:  # noqa: A002, E501 - werkzeug's names
-        super().__init__(url_map, fixed_digits, min, 2**63 - 1 if max is None else max, signed)
+        super().__init__(url_map, fixed_digits, min, INT_MAX if max is None else max, signed)
 
 
 def _unauthorized() -> Response:

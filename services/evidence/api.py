@@ -136,7 +136,13 @@ class EvidenceHistory(MethodView):
 
 @blp.route("/evidence/<int:evidence_id>/download")
 class EvidenceDownload(MethodView):
-    @blp.response(200, description="the bytes (embedded) — or 302 to a presigned URL (S3)")
+    @blp.response(200, description="the bytes (local folder)")
+    @blp.alt_response(
+        302,
+        description="to a 5-minute presigned URL of the object (S3)",
+        headers={"Location": {"description": "the presigned URL", "schema": {"type": "string"}}},
+        success=True,
+    )
     def get(self, evidence_id: int) -> Any:
         """Authorization first, then a 5-minute presigned URL (S3) or the stream (local folder)."""
         found = service.download(db(), actor(), evidence_id)

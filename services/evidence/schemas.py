@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
-from jixiao.platform.core.schema import InputSchema
+from jixiao.platform.core.schema import BIGINT_MAX, BIGINT_MIN, InputSchema
 
 
 class EvidenceSchema(Schema):
@@ -38,7 +38,11 @@ class UploadFormSchema(InputSchema):
 
 class UploadRequestSchema(InputSchema):
     filename = fields.Str(required=True, metadata={"example": "竣工验收报告.pdf"})
-    size = fields.Int(required=True, metadata={"description": "字节"})
+    size = fields.Int(
+        required=True,
+        validate=validate.Range(min=BIGINT_MIN, max=BIGINT_MAX),  # a BIGINT column
+        metadata={"description": "字节"},
+    )
     sha256 = fields.Str(required=True)
     stage = fields.Str(required=True)
     purpose = fields.Str(required=True)

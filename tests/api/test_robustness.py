@@ -349,3 +349,85 @@ def test_an_unknown_query_parameter_is_named(api, path):
     resp = api.as_user("xq.admin").get(path)
     assert resp.status_code == 422, (path, resp.status_code)
     assert path.split("?")[1].split("=")[0] in str(resp.get_json()["errors"])
+
+
+# --- 4. deleting a child row of a walled parent -------------------------------------------------
+
+
+def test_a_role_can_be_taken_away(api, unique):
+    admin = api.as_user("xq.admin")
+    made = admin.post(
+        "/api/v1/tenants/640104/users",
+        json={
+            "username": f"xq.two{unique}",
+            "display_name": "两个角色",
+            "password": "Lz#8kq2!Vw",
+            "roles": ["dept_reviewer", "project_editor"],
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    uid = made.get_json()["id"]
+    fewer = admin.patch(f"/api/v1/users/{uid}", json={"roles": ["project_editor"]})
+    assert fewer.status_code == 200, fewer.get_json()
+    assert fewer.get_json()["roles"] == ["project_editor"]
+    # the city above reads but may not take one away; a sibling does not even see the user
+    assert api.as_user("yc.admin").patch(f"/api/v1/users/{uid}", json={"roles": []}).status_code in (403, 422)
+    assert api.as_user("xx.admin").patch(f"/api/v1/users/{uid}", json={"roles": []}).status_code == 404
+
+
+def test_target_lines_can_be_taken_away(api, targets_project):
+    editor = api.as_user("xq.editor")
+    path = f"/api/v1/projects/{targets_project['id']}/targets"
+    line = {
+        "name": "指标",
+        "level2": "数量",
+        "value_type": "quantitative",
+        "direction": ">=",
+        "target_value": "1",
+        "unit": "个",
+        "weight": "50",
+        "value_basis": "计划标准",
+    }
+    assert (
+        editor.put(path, json={"overall_goal": "x", "indicators": [line, {**line, "name": "乙"}]}).status_code
+        == 200
+    )
+    fewer = editor.put(path, json={"overall_goal": "x", "indicators": [line]})
+    assert fewer.status_code == 200 and len(fewer.get_json()["indicators"]) == 1
+
+
+# --- 12. found by the schemathesis run (tests/api/test_fuzz.py) ----------------------------------
+
+INT4 = 2**31  # the first id PostgreSQL's INTEGER columns cannot hold
+
+
+def test_read_all_up_to_past_the_column_is_422(api):
+    """`up_to` had only `Range(min=1)`: 2^63 was a 500 (SQLite), 2^31 a 500 (PostgreSQL)."""
+    for up_to in (INT4, 2**64):
+        resp = api.as_user("xq.editor").post(f"/api/v1/me/notifications/read-all?up_to={up_to}")
+        assert resp.status_code == 422, (up_to, resp.get_json())
+        assert "up_to" in str(resp.get_json()["errors"])
+
+
+def test_ids_past_32_bits_are_404_or_422_and_so_documented(api, app):
+    """Ids are INTEGER columns: 2^31 used to reach PostgreSQL and come back as a 500."""
+    admin = api.as_user("xq.admin")
+    assert admin.get(f"/api/v1/indicators/{INT4}").status_code == 404
+    assert admin.post(f"/api/v1/projects/{INT4}/assessment/submit", json={}).status_code == 404
+    made = admin.post(
+        "/api/v1/indicator-templates",
+        json={"name": "大整数模板", "project_class": "培训", "indicator_ids": [INT4]},
+    )
+    assert made.status_code == 422 and "indicator_ids" in str(made.get_json()["errors"]), made.get_json()
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    path_id = spec["paths"]["/api/v1/indicators/{indicator_id}"]["parameters"][0]["schema"]
+    body_id = spec["components"]["schemas"]["TemplateWrite"]["properties"]["indicator_ids"]["items"]
+    assert path_id["maximum"] == body_id["maximum"] == INT4 - 1
+
+
+def test_an_evidence_download_documents_its_redirect(app):
+    """In real mode a download answers 302 to a presigned URL: the spec named only 200 (and an
+    error body of JSON for anything else)."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    responses = spec["paths"]["/api/v1/evidence/{evidence_id}/download"]["get"]["responses"]
+    assert "Location" in responses["302"]["headers"] and "content" not in responses["302"]
