@@ -38,15 +38,18 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mode-independent tests (packaging, data files, vendored assets) run once, in embedded mode.
-    The schemathesis run (`fuzz`) goes last: what it writes into the shared database is seen by no
+    The newcomer's walk (`fresh_demo`) goes first, on the demo as `make run` loads it; the
+    schemathesis run (`fuzz`) goes last: what it writes into the shared database is seen by no
     other test."""
     if MODE != "embedded":
         once = [item for item in items if item.get_closest_marker("once") is not None]
         if once:
             config.hook.pytest_deselected(items=once)
             items[:] = [item for item in items if item.get_closest_marker("once") is None]
+    first = [item for item in items if item.get_closest_marker("fresh_demo") is not None]
     fuzz = [item for item in items if item.get_closest_marker("fuzz") is not None]
-    items[:] = [item for item in items if item.get_closest_marker("fuzz") is None] + fuzz
+    rest = [item for item in items if item not in first and item not in fuzz]
+    items[:] = first + rest + fuzz
 
 
 @pytest.fixture(scope="session")

@@ -132,7 +132,7 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     expect(row.get_by_test_id("evidence-sha256")).to_have_text(hashlib.sha256(PDF).hexdigest()[:12])
     expect(row.get_by_test_id("evidence-sha256")).to_have_attribute("title", hashlib.sha256(PDF).hexdigest())
     expect(row.get_by_test_id("evidence-size")).to_have_text("2.0 MB")
-    expect(row).to_contain_text("xq.editor")
+    expect(row).to_contain_text("兴庆区项目单位填报人")  # the uploader by name
     expect(row).to_contain_text("立项依据")
     expect(row.get_by_test_id("evidence-version")).to_have_text("v1")
     expect(panel.get_by_test_id("required-立项依据")).to_have_attribute("data-present", "yes")
@@ -242,7 +242,7 @@ def test_evidence_panel_upload_download_replace_and_walls(fresh_page, live_serve
     expect(versions.nth(0)).to_contain_text(hashlib.sha256(PDF_V2).hexdigest()[:12])
     expect(versions.nth(1)).to_contain_text("v1")
     expect(versions.nth(1)).to_contain_text("已被替换")
-    expect(versions.nth(1)).to_contain_text("xq.editor")
+    expect(versions.nth(1)).to_contain_text("兴庆区项目单位填报人")
     assert_no_inline_script(editor)
     shot(editor, "evidence-replaced")
     first_id = row_id_of(api, pid, "立项批复（2026）.pdf")

@@ -36,7 +36,8 @@ from tests.support.crawl import (
 
 from .helpers import expect_document_status, go, settle, signed_in
 
-pytestmark = pytest.mark.browser
+# first in the session: the demo as a newcomer finds it, before other tests add their data
+pytestmark = [pytest.mark.browser, pytest.mark.fresh_demo]
 
 USERS = (
     "nx.admin",

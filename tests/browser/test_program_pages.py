@@ -99,8 +99,9 @@ def test_an_ended_program_is_labelled_and_offers_no_project(fresh_page, live_ser
 
 
 def test_a_new_project_every_problem_at_once_and_a_calm_stepper(fresh_page, live_server, api):
+    program = _program(api)
     page = signed_in(fresh_page, "xq.editor")
-    go(page, "/projects/new")
+    go(page, f"/projects/new?program={program['id']}")
     expect(page.locator("#f-fund_source option").first).to_have_text("请选择…")
     expect_document_status(page, 422)
     page.get_by_test_id("save").click()
@@ -109,6 +110,7 @@ def test_a_new_project_every_problem_at_once_and_a_calm_stepper(fresh_page, live
         expect(page.get_by_test_id(f"error-{field}")).to_be_visible()
     settle(page)
     name = f"页面新建项目{secrets.token_hex(3)}"
+    page.select_option("#f-program_id", str(program["id"]))
     page.fill("#f-name", name)
     page.fill("#f-department", "兴庆区住房和城乡建设局")
     page.fill("#f-implementing_unit", "兴庆区城市建设服务中心")
