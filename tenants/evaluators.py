@@ -42,6 +42,10 @@ def create_evaluator_org(
         errors["name"] = [f"机构 {name} 已登记"]
     if credit_code and not re.match(r"^[0-9A-HJ-NPQRTUWXY]{18}$", credit_code):
         errors["credit_code"] = ["统一社会信用代码须为 18 位"]
+    if len((name or "").strip()) > 200:
+        errors["name"] = ["机构名称不能超过 200 个字"]
+    if contact and len(contact) > 100:
+        errors["contact"] = ["联系人不能超过 100 个字"]
     if errors:
         raise ValidationFailed("机构信息有误", errors=errors)
     org = EvaluatorOrg(name=name.strip(), credit_code=credit_code or None, contact=contact or None)

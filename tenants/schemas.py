@@ -61,7 +61,11 @@ class UserSchema(Schema):
 # password, no role and a bad e-mail address are named in one answer): the schema only parses.
 class UserCreateSchema(InputSchema):
     username = fields.Str(load_default="", metadata={"example": "xq.finance2", "description": "必填"})
-    display_name = fields.Str(load_default="", metadata={"example": "王科长", "description": "必填"})
+    display_name = fields.Str(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={"example": "王科长", "description": "必填"},
+    )
     password = fields.Str(
         load_default="", load_only=True, metadata={"example": "Xq@2026ok", "description": "必填"}
     )
@@ -72,7 +76,7 @@ class UserCreateSchema(InputSchema):
 
 
 class UserUpdateSchema(InputSchema):
-    display_name = fields.Str()
+    display_name = fields.Str(validate=validate.Length(max=100))
     roles = fields.List(fields.Str(metadata={"enum": list(ROLES)}))
     is_active = fields.Bool()
     password = fields.Str(load_only=True)
@@ -81,7 +85,7 @@ class UserUpdateSchema(InputSchema):
 
 class EvaluatorUserCreateSchema(InputSchema):
     username = fields.Str(required=True)
-    display_name = fields.Str(required=True)
+    display_name = fields.Str(required=True, validate=validate.Length(max=100))
     password = fields.Str(required=True, load_only=True)
 
 
@@ -89,7 +93,7 @@ class EvaluatorOrgSchema(InputSchema):
     id = fields.Int(dump_only=True)
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     credit_code = fields.Str(load_default=None, allow_none=True)
-    contact = fields.Str(load_default=None, allow_none=True)
+    contact = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:

@@ -26,6 +26,8 @@ from .passwords import hash_password, password_problems
 from .service import _insert_tenant, find_login_user, get_tenant, tenant_by_code
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+# names the records use for the system itself (shown as 系统): never a person's login
+RESERVED_USERNAMES = frozenset({"system", "admin", "root"})
 EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
 
@@ -57,10 +59,14 @@ def _user_errors(
         errors.setdefault("username", []).append("请填写用户名（登录名）")
     elif not USERNAME_RE.match(username or ""):
         errors.setdefault("username", []).append("用户名须为 3–64 位小写字母、数字或 . _ -，以字母或数字开头")
+    elif username in RESERVED_USERNAMES:
+        errors.setdefault("username", []).append(f"用户名 {username} 为系统保留，请换一个")
     elif find_login_user(session, username) is not None:
         errors.setdefault("username", []).append(f"用户名 {username} 已被使用")
     if not (display_name or "").strip():
         errors.setdefault("display_name", []).append("请填写姓名")
+    elif len(display_name.strip()) > 100:
+        errors.setdefault("display_name", []).append("姓名不能超过 100 个字")
     weak = password_problems(password, username=username or "") if password else ["请设置初始密码"]
     if weak:
         errors["password"] = weak
@@ -207,6 +213,8 @@ def update_user(
     errors: dict[str, list[str]] = {}
     if display_name is not None and not display_name.strip():
         errors["display_name"] = ["请填写姓名"]
+    elif display_name is not None and len(display_name.strip()) > 100:
+        errors["display_name"] = ["姓名不能超过 100 个字"]
     if roles is not None and (bad_roles := role_problems(roles, allowed)):
         errors["roles"] = bad_roles
     if password is not None and (problems := password_problems(password, username=user.username)):

@@ -18,6 +18,15 @@ KEPT = sa.text("status IN ('current', 'superseded')")
 
 
 def upgrade() -> None:
+    # forks written before the index (two versions superseding the same item): the newest keeps the
+    # link, the others become versions of their own, so that the index can be built
+    op.execute(
+        "UPDATE evidence SET supersedes_id = NULL "
+        "WHERE status IN ('current', 'superseded') AND supersedes_id IS NOT NULL AND id NOT IN ("
+        "SELECT newest FROM (SELECT MAX(id) AS newest FROM evidence "
+        "WHERE status IN ('current', 'superseded') AND supersedes_id IS NOT NULL "
+        "GROUP BY supersedes_id) AS kept)"
+    )
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.create_index(
             "uq_evidence_superseded_once",

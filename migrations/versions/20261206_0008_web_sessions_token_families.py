@@ -39,6 +39,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("family_id", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("rotated_at", sa.Integer(), nullable=False, server_default="0"))
     op.execute("UPDATE oauth_tokens SET family_id = 'legacy-' || CAST(id AS VARCHAR(20))")
     with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
         batch_op.alter_column("family_id", existing_type=sa.String(length=32), nullable=False)
@@ -48,6 +49,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_oauth_tokens_family_id"))
+        batch_op.drop_column("rotated_at")
         batch_op.drop_column("family_id")
 
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:

@@ -46,6 +46,7 @@ class Settings:
     timezone: str
     max_upload_mib: int
     max_json_mib: int = 2  # cap on a JSON request body (413 beyond)
+    session_hours: int = 12  # a page session's absolute lifetime
     # Outbound notifications (email). Empty: nothing leaves the machine (in-app only).
     smtp_url: str = ""
     mail_from: str = "jixiao@localhost"
@@ -85,6 +86,7 @@ class Settings:
             timezone=_env("JIXIAO_TIMEZONE", "Asia/Shanghai"),
             max_upload_mib=int(_env("JIXIAO_MAX_UPLOAD_MIB", "1024")),
             max_json_mib=int(_env("JIXIAO_MAX_JSON_MIB", "2")),
+            session_hours=int(_env("JIXIAO_SESSION_HOURS", "12")),
             smtp_url=_env("JIXIAO_SMTP_URL"),
             mail_from=_env("JIXIAO_MAIL_FROM", "jixiao@localhost"),
             base_url=_env("JIXIAO_BASE_URL").rstrip("/"),

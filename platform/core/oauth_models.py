@@ -95,6 +95,9 @@ class OAuthToken(Base):
     refresh_token_revoked_at: Mapped[int] = mapped_column(default=0)
     # one value for the original grant and every token rotated from it
     family_id: Mapped[str] = mapped_column(String(32), index=True, default=new_family_id)
+    # when its refresh token was spent on a rotation (0: never). Presenting such a token again is
+    # reuse (theft); a token revoked otherwise (logout, password change) is merely refused.
+    rotated_at: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user = relationship("User", lazy="joined")
 

@@ -12,6 +12,7 @@ reactivated account starts with none. No Flask here: the page layer keeps the to
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ LOGOUT = "logout"
 PASSWORD_CHANGED = "password_changed"  # by the user themself: their current session stays
 PASSWORD_RESET = "password_reset"  # by an administrator
 DEACTIVATED = "deactivated"
+EXPIRED = "expired"  # past JIXIAO_SESSION_HOURS
 
 
 def start(session: Session, user_id: int) -> tuple[WebSession, str]:
@@ -37,17 +39,27 @@ def start(session: Session, user_id: int) -> tuple[WebSession, str]:
     return row, token
 
 
-def live(session: Session, user_id: int, token: str | None) -> WebSession | None:
-    """The user's live session named by the cookie's token; None when unknown, ended or another's."""
+def live(session: Session, user_id: int, token: str | None, max_hours: int = 12) -> WebSession | None:
+    """The user's live session named by the cookie's token; None when unknown, ended, another's,
+    or older than `max_hours` (JIXIAO_SESSION_HOURS: an absolute lifetime, then log in again)."""
     if not token:
         return None
-    return session.execute(
+    row = session.execute(
         select(WebSession).where(
             WebSession.token_hash == token_digest(token),
             WebSession.user_id == user_id,
             WebSession.ended_at.is_(None),
         )
     ).scalar_one_or_none()
+    if row is not None and _aware(row.created_at) < utcnow() - timedelta(hours=max_hours):
+        end(row, EXPIRED)
+        session.commit()
+        return None
+    return row
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def end(row: WebSession, reason: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -84,6 +85,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Response:
         return error_response(409, "数据已被他人同时修改，请刷新后重试")
+
+    @app.errorhandler(DataError)
+    def _data(exc: DataError) -> Response:
+        """The last line behind the input rules: a value the database refuses (too long for its
+        column, a number out of range) is the client's error, never a 500."""
+        logging.getLogger(__name__).warning("database refused a value: %s", exc.orig)
+        return error_response(422, "提交的数据超出允许的范围（文字过长或数值过大），请检查后重试")
 
     @app.errorhandler(StoreUnavailable)
     def _store(exc: StoreUnavailable) -> Response:

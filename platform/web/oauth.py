@@ -24,7 +24,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from flask import Blueprint, Flask, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import ALL_SCOPES, scopes_for_roles
@@ -194,10 +194,29 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row = session.execute(
             select(OAuthToken).where(OAuthToken.refresh_token_hash == token_digest(refresh_token))
         ).scalar_one_or_none()
-        if row is not None and row.refresh_token_revoked_at:
+        if row is None:
+            return None
+        if row.rotated_at:
             _revoke_family(row)  # a spent refresh token again: stolen, or a copy of a stolen one
             return None
-        return row if row is not None and row.is_refresh_usable() else None
+        if not row.is_refresh_usable():
+            return None  # revoked (logout, password change, deactivation) or expired
+        # claim it atomically: of two requests presenting it at once, one rotates, the other is reuse
+        now = int(time.time())
+        claimed = session.execute(
+            update(OAuthToken)
+            .where(
+                OAuthToken.id == row.id, OAuthToken.rotated_at == 0, OAuthToken.refresh_token_revoked_at == 0
+            )
+            .values(rotated_at=now, refresh_token_revoked_at=now, access_token_revoked_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            session.rollback()
+            _revoke_family(session.get(OAuthToken, row.id) or row)
+            return None
+        session.refresh(row)
+        return row
 
     def authenticate_user(self, refresh_token: OAuthToken) -> User | None:
         user = refresh_token.user

@@ -53,9 +53,12 @@ def is_write_action(action: str) -> bool:
 
 def may(action: str, **context: Any) -> bool:
     """Whether the current user may do `action` — to show or hide a button, never to enforce.
-    While viewing another tenant (read-only mode) no write action is offered."""
+    While viewing another tenant (read-only mode) no write action is offered on any page, the
+    user's own things included: the header says so, and switching back restores them."""
     who = optional_actor()
-    if who is None or (is_write_action(action) and viewing_other_tenant()):
+    if who is None:
+        return False
+    if is_write_action(action) and viewing_other_tenant():
         return False
     try:
         authorize(who, action, **context)
@@ -109,7 +112,8 @@ SYSTEM_NAME = "系统"
 def person(username: str | None) -> Markup:
     """A person as pages show them: the display name, the login name on hover. Records keep the
     login name; the names are looked up once per request across the walls on purpose — only the
-    display names of people already named on a record the user can read."""
+    display names of people already named on a record the user can read. Only ever apply it to a
+    record's `*_by`/reviewer field, never to text a user typed (it would reveal names)."""
     if not username or username == "system":
         return Markup('<span class="jx-person">{}</span>').format(SYSTEM_NAME)
     names: dict[str, str | None] = g.setdefault("person_names", {})

@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, request
+from flask import Request, current_app, request
+from werkzeug.datastructures import ImmutableMultiDict
+
+from jixiao.platform.core.schema import INT_MAX, INT_MIN
 
 MAX_DEPTH = 64
 
@@ -83,3 +86,18 @@ def unknown_query_parameters() -> list[str]:
     if declared is None:
         return []
     return sorted(set(request.args) - declared)
+
+
+class BoundedMultiDict(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query and form values: `.get(key, type=int)` of a number the INTEGER columns cannot hold is
+    the default, as for a value that is no number at all (pages read ids and page numbers so)."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002 - werkzeug's name
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            return default
+        return value
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedMultiDict

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
@@ -16,7 +17,7 @@ from jixiao.platform.core.errors import NotFound, StaleVersion, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
 from jixiao.tenants.models import Tenant
 
-from .models import STAGE_NAMES, STAGES, Program, ProgramTenant, merged_settings
+from .models import DEFAULT_SETTINGS, STAGE_NAMES, STAGES, Program, ProgramTenant, merged_settings
 
 
 @policy("programs.read", scope="projects:read")
@@ -119,6 +120,8 @@ def _check(
     settings = current("settings") or {}
     if not isinstance(settings, dict):
         errors["settings"] = ["试点设置须为对象"]
+    else:
+        errors.update(settings_problems(settings))
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     checked = {
@@ -131,6 +134,56 @@ def _check(
         "settings": settings,
     }
     return checked, tenants
+
+
+# The program settings a form or client may set, and their rule: a positive integer unless said.
+_POSITIVE_INTS = (
+    ("max_projects_per_tenant",),
+    ("target_weights_total",),
+    ("max_target_lines",),
+    ("monitoring", "completion_green"),
+    ("monitoring", "completion_yellow"),
+    ("monitoring", "budget_lag_yellow"),
+    ("monitoring", "budget_lag_red"),
+    ("self_evaluation", "budget_points"),
+    ("evidence", "max_size_mib"),
+)
+
+
+def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
+    """A program's settings overrides: only known keys, numbers where numbers go (a bad one would
+    break every save that reads it)."""
+    problems: list[str] = []
+    unknown = sorted(set(settings) - set(DEFAULT_SETTINGS))
+    if unknown:
+        problems.append(f"未知的设置项：{'、'.join(unknown)}")
+    for path in _POSITIVE_INTS:
+        value: Any = settings
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            problems.append(f"设置项 {'.'.join(path)} 须为正整数")
+    days = (
+        (settings.get("reminders") or {}).get("days_before")
+        if isinstance(settings.get("reminders"), dict)
+        else None
+    )
+    if days is not None and not (isinstance(days, list) and all(isinstance(d, int) and d >= 0 for d in days)):
+        problems.append("设置项 reminders.days_before 须为非负整数的列表")
+    evidence = settings.get("evidence")
+    required = evidence.get("required_purposes") if isinstance(evidence, dict) else None
+    if required is not None and not (
+        isinstance(required, dict)
+        and all(
+            k in STAGES and isinstance(v, list) and all(isinstance(p, str) and 0 < len(p) <= 40 for p in v)
+            for k, v in required.items()
+        )
+    ):
+        problems.append("设置项 evidence.required_purposes 须为 {阶段: [材料用途…]}，用途不超过 40 个字")
+    for key in ("monitoring", "self_evaluation", "evidence", "reminders"):
+        if key in settings and not isinstance(settings[key], dict):
+            problems.append(f"设置项 {key} 须为对象")
+    return {"settings": problems} if problems else {}
 
 
 def _tenants_with_projects(session: Session, program_id: int) -> list[Tenant]:
@@ -204,6 +257,8 @@ def update_program(
     have = {row.tenant_id for row in program.participants}
     for tenant_id in sorted(wanted - have):
         program.participants.append(ProgramTenant(tenant_id=tenant_id))
+    if wanted != have:  # a change of participants alone is a new version of the program too
+        flag_modified(program, "settings")
     session.flush()
     after = _snapshot(program)
     changed = {k for k in after if after[k] != before[k]}
@@ -233,11 +288,12 @@ def demo_dates(first_load: date) -> tuple[date, date, dict[str, str]]:
     following February, 重点评价 by April, 结果应用 by June; end two years on."""
     budget_year = first_load.year + 1
     after = budget_year + 1
-    end = (
-        first_load.replace(year=first_load.year + 2)
-        if not (first_load.month == 2 and first_load.day == 29)
-        else date(first_load.year + 2, 2, 28)
+    two_years_on = (
+        date(first_load.year + 2, 2, 28)
+        if (first_load.month, first_load.day) == (2, 29)
+        else first_load.replace(year=first_load.year + 2)
     )
+    end = max(two_years_on, date(after, 6, 30))  # never before the 结果应用 deadline
     deadlines = {
         "assessment": first_load + timedelta(days=30),
         "targets": first_load + timedelta(days=60),

@@ -281,7 +281,9 @@ def create() -> Any:
     start, end = form["start_year"], form["end_year"]
     years: list[Any] = []
     if start and end:
-        if end < start:
+        if not (2000 <= start <= 2100 and 2000 <= end <= 2100):
+            errors["years"] = ["实施年度须在 2000–2100 年之间"]
+        elif end < start:
             errors["years"] = ["结束年度不能早于开始年度"]
         else:
             years = list(range(start, end + 1))

@@ -143,3 +143,27 @@ def test_an_upload_names_every_problem_at_once(api):
     )
     assert resp.status_code == 422, resp.get_json()
     assert {"stage", "purpose", "file"} <= set(resp.get_json()["errors"]), resp.get_json()
+
+
+def test_bad_settings_are_named_and_a_participant_change_is_a_new_version(api):
+    program = _program(api)
+    nx = api.as_user("nx.admin")
+    bad = nx.patch(
+        f"{PROGRAMS}/{program['id']}",
+        json={"version": program["version"], "settings": {"max_target_lines": "x", "colour": "red"}},
+    )
+    assert bad.status_code == 422, bad.get_json()
+    said = str(bad.get_json()["errors"]["settings"])
+    assert "max_target_lines" in said and "colour" in said
+    joined = _ok(
+        nx.patch(
+            f"{PROGRAMS}/{program['id']}",
+            json={"version": program["version"], "tenant_codes": ["640104", "640105", "640106"]},
+        )
+    )
+    assert joined["version"] == program["version"] + 1
+    stale = nx.patch(
+        f"{PROGRAMS}/{program['id']}",
+        json={"version": program["version"], "tenant_codes": ["640104", "640105"]},
+    )
+    assert stale.status_code == 409

@@ -85,9 +85,10 @@ def test_a_reused_refresh_token_revokes_the_whole_chain_of_its_grant(client, api
     # another grant of the same user is a different chain and keeps working
     assert _me(client, other_grant["access_token"]).status_code == 200
     assert _refresh(client, other_grant["refresh_token"]).status_code == 200
-    # audited at each reuse (newest first): the first revoked the chain's live pair, the second nothing
+    # audited once, at the reuse (it revoked the chain's live pair); the chain's other token, revoked
+    # by it but never rotated, is then simply refused: no second alarm
     events = _events(api, user["id"], "oauth.refresh_token_reused")
-    assert [e["after"]["revoked"] for e in events] == [0, 1]
+    assert [e["after"]["revoked"] for e in events] == [1]
 
 
 # --- password reset, deactivation ---------------------------------------------------------------
@@ -198,3 +199,46 @@ def test_a_session_cookie_copied_before_logout_is_refused_after_it(app, api, use
     assert copy.get("/api/v1/me").status_code == 401
     [event] = _events(api, user["id"], "auth.logout")
     assert event["after"]["web_session"]
+
+
+def test_a_refresh_token_revoked_by_a_password_change_is_refused_without_a_theft_alarm(client, api, user):
+    issued = _issue(client, user["username"], user["password"])
+    admin = api.as_user("xq.admin")
+    reset = admin.patch(f"/api/v1/users/{user['id']}", json={"password": "Nq#7vw2!Lp"})
+    assert reset.status_code == 200, reset.get_json()
+    _refused_refresh(client, issued["refresh_token"])
+    assert _events(api, user["id"], "oauth.refresh_token_reused") == []
+
+
+def test_a_page_session_ends_after_its_lifetime(app, user, runtime):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from jixiao.platform.core.db import utcnow
+    from jixiao.platform.core.oauth_models import WebSession
+
+    client = _signed_in(app, user["username"], user["password"])
+    with runtime.db.transaction(system="test: age the user's sessions") as s:
+        s.execute(
+            update(WebSession)
+            .where(WebSession.user_id == user["id"])
+            .values(created_at=utcnow() - timedelta(hours=13))
+        )
+    assert _goes_to_login(client.get("/"))
+    with runtime.db.system_session("test") as s:
+        reasons = {row.ended_reason for row in s.query(WebSession).filter_by(user_id=user["id"])}
+    assert reasons == {"expired"}
+
+
+def test_system_is_no_ones_login(api):
+    resp = api.as_user("xq.admin").post(
+        "/api/v1/tenants/640104/users",
+        json={
+            "username": "system",
+            "display_name": "冒充系统",
+            "password": "Lz#8kq2!Vw",
+            "roles": ["project_editor"],
+        },
+    )
+    assert resp.status_code == 422 and "保留" in str(resp.get_json()["errors"]["username"])

@@ -133,4 +133,6 @@ def test_the_demo_program_dates_follow_the_first_load():
         "evaluation": "2028-04-30",
         "result_application": "2028-06-30",
     }
-    assert demo_dates(date(2027, 3, 1))[2]["self_evaluation"] == "2029-02-28"
+    spring = demo_dates(date(2027, 3, 1))  # a spring load: the end never precedes a deadline
+    assert spring[2]["self_evaluation"] == "2029-02-28" and spring[1] == date(2029, 6, 30)
+    assert all(date.fromisoformat(d) <= spring[1] for d in spring[2].values())

@@ -97,6 +97,7 @@ JIXIAO_INSTANCE: {{ .Values.config.instanceDir | quote }}
 JIXIAO_TIMEZONE: {{ .Values.config.timezone | default "Asia/Shanghai" | quote }}
 JIXIAO_MAX_UPLOAD_MIB: {{ .Values.config.maxUploadMib | default 1024 | toString | quote }}
 JIXIAO_MAX_JSON_MIB: {{ .Values.config.maxJsonMib | default 2 | toString | quote }}
+JIXIAO_SESSION_HOURS: {{ .Values.config.sessionHours | default 12 | toString | quote }}
 JIXIAO_MAIL_FROM: {{ .Values.config.mailFrom | default "jixiao@localhost" | quote }}
 JIXIAO_BASE_URL: {{ .Values.config.baseUrl | default "" | quote }}
 {{- range $name, $value := .Values.config.extra }}

@@ -46,7 +46,7 @@ def _load_user(user_id: str) -> LoginUser | None:
     user = s.get(User, int(user_id))
     if user is None or not user.is_active:
         return None
-    row = web_sessions.live(s, user.id, session.get(SESSION_TOKEN))
+    row = web_sessions.live(s, user.id, session.get(SESSION_TOKEN), runtime().settings.session_hours)
     if row is None:
         return None
     return LoginUser(user, tenants.build_actor(s, user, request_id=request_id()), row.id)
