@@ -197,3 +197,44 @@ def test_an_unknown_query_parameter_is_named(api, path):
     resp = api.as_user("xq.admin").get(path)
     assert resp.status_code == 422, (path, resp.status_code)
     assert path.split("?")[1].split("=")[0] in str(resp.get_json()["errors"])
+
+
+# --- pages: numbers past the columns, years past reason -------------------------------------------
+
+
+def _page_client(app):
+    import secrets
+
+    from tests.api.test_security import _login
+
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"10.77.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+    assert _login(client, "xq.editor", "Demo@2026").status_code == 302
+    return client
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/projects/?program={2**40}",
+        f"/projects/?page={2**70}",
+        f"/projects/new?program={2**40}",
+        f"/notifications?page={2**64}",
+    ],
+)
+def test_a_page_number_past_the_columns_reads_as_absent(app, path):
+    assert _page_client(app).get(path).status_code == 200
+
+
+def test_project_years_past_reason_are_refused_at_once(app, unique):
+    from tests.api.test_security import _meta_csrf
+
+    client = _page_client(app)
+    token = _meta_csrf(client)
+    for end_year, said in ((str(10**12), "实施年度"), ("900000", "2000–2100")):
+        resp = client.post(
+            "/projects/new",
+            data={"csrf_token": token, "name": f"年度{unique}", "start_year": "2026", "end_year": end_year},
+        )
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 422 and 'data-testid="error-years"' in page and said in page
