@@ -72,9 +72,7 @@ def crawl(
         if not seed:  # a seed is a page of its own (e.g. a new project beside the demo's finished one)
             seen.add(key)
         response = page.goto(origin + path)
-        # the page's own htmx requests (a picker, a queue) finish before the crawl moves on: leaving
-        # earlier would abort them, which is the crawl's doing, not the page's
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
         status = response.status if response is not None else 0
         if status != 200:
             if not seed:
