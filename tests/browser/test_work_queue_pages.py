@@ -121,6 +121,9 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     expect(dept).to_have_url(f"{live_server}/?kind=review&overdue=no")
     expect(row).to_have_count(0)
     expect(dept.locator('[data-testid="task-row"][data-overdue="yes"]')).to_have_count(0)
+    # the swap is over (the filter bar is swapped with the list): choose on the new select, not the old
+    expect(dept.locator(".htmx-request")).to_have_count(0)
+    expect(dept.get_by_test_id("overdue-filter")).to_have_value("no")
     dept.get_by_test_id("overdue-filter").select_option("yes")
     expect(dept).to_have_url(f"{live_server}/?kind=review&overdue=yes")
     expect(row).to_have_count(1)
