@@ -177,3 +177,12 @@ def assessment_decide(project_id: int) -> Any:
     else:
         flash(f"事前评估结论：{CONCLUSIONS[decided.conclusion or '']}，已进入绩效目标阶段", "success")
     return redirect(url_for("projects_pages.detail", project_id=project_id))
+
+
+def panel_context(project: Project) -> dict[str, Any]:
+    """The overview's card while the project is at the assessment stage."""
+    found = service.get_assessment(db(), actor(), project.id)
+    return {
+        "assessment": found,
+        "may_decide": found.status == "submitted" and _may("projects.finance", project=project),
+    }

@@ -41,6 +41,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "target_weights_total": 100,
     "max_target_lines": 100,  # lines of one target set (422 beyond)
     "monitoring": {
+        "periods": [3, 9],  # the months of the monitoring rounds (a round per period: 2027-03, 2027-09)
         "completion_green": 90,  # ≥ 90 % green
         "completion_yellow": 70,  # 70–90 % yellow, below red
         "budget_lag_yellow": 10,  # execution below time progress by more than 10 points: yellow

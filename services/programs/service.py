@@ -170,6 +170,15 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
     )
     if days is not None and not (isinstance(days, list) and all(isinstance(d, int) and d >= 0 for d in days)):
         problems.append("设置项 reminders.days_before 须为非负整数的列表")
+    monitoring = settings.get("monitoring")
+    periods = monitoring.get("periods") if isinstance(monitoring, dict) else None
+    if periods is not None and not (
+        isinstance(periods, list)
+        and periods
+        and all(isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in periods)
+        and sorted(set(periods)) == periods
+    ):
+        problems.append("设置项 monitoring.periods 须为 1–12 的月份列表，按先后排列且不重复（如 [3, 9]）")
     evidence = settings.get("evidence")
     required = evidence.get("required_purposes") if isinstance(evidence, dict) else None
     if required is not None and not (

@@ -2,11 +2,11 @@
 its subtree), the create form, and a project's overview page with its stage stepper.
 
 Also what every tab of a project shares: `render_project_page` (the header with the stepper,
-the countdown and the tabs), the `money` filter, the `project_labels` template global, and
-`may_review` (whether the caller may review the current targets, asked by the overview and the
-targets pages). The tabs themselves live beside their capability and import from here, never the
-other way round: 事前评估 in `assessment.views`, 绩效目标 / 审核 / 版本 / 申报表 in `targets.views`,
-佐证材料 in `evidence.views`.
+the countdown and the tabs), the `money` filter and the `project_labels` template global. The
+stages themselves come from the stage registry (`projects.stages`): each stage capability says in
+its own `stage.py` what its stepper link, tabs, print links and overview card are; this module
+imports none of them. The tabs live beside their capability and import from here, never the other
+way round.
 
 Thin like every handler: parse the form, call the services, re-render with the services' own
 Chinese messages — by field on 422, as an alert on 403/409.
@@ -28,40 +28,15 @@ from jixiao.platform.core.errors import Conflict, ValidationFailed
 from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.pages import is_htmx as _htmx
 from jixiao.platform.web.pages import may as _may
-from jixiao.services.assessment import service as assessment_service
-from jixiao.services.assessment.models import CONCLUSIONS, CRITERIA
-from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.programs.models import STAGE_NAMES, STAGES, Program, ProgramTenant
 from jixiao.services.programs.views import province_today
-from jixiao.services.targets import service as targets_service
-from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, ROLE_OF_LEVEL, TargetSet
 
-from . import service
+from . import service, stages
 from .models import FUND_SOURCES, PROJECT_CLASSES, STAGE_STATUS_NAMES, Project
 
 bp = Blueprint("projects_pages", __name__, url_prefix="/projects", template_folder="templates")
 
 PAGE_SIZE = 50
-SET_STATUS_NAMES = {
-    "draft": "填报中",
-    "submitted": "审核中",
-    "returned": "已退回",
-    "approved": "已审核通过",
-    "superseded": "已被调整替代",
-}
-DECISION_NAMES = {"approve": "通过", "return": "退回"}
-GOAL_LABELS = {"overall_goal": "年度总体目标", "midterm_goal": "中长期目标"}
-FIELD_LABELS = {
-    "name": "指标名称",
-    "level2": "二级指标",
-    "value_type": "指标类型",
-    "direction": "方向",
-    "target_value": "指标值",
-    "unit": "单位",
-    "weight": "权重",
-    "value_basis": "标准值依据",
-    "note": "指标值说明",
-}
 
 
 @bp.app_template_filter("money")
@@ -74,33 +49,17 @@ def money(value: Any) -> str:
 
 @bp.app_template_global("project_labels")
 def _labels() -> dict[str, Any]:
-    return {
-        "stage": STAGE_NAMES,
-        "stage_status": STAGE_STATUS_NAMES,
-        "set_status": SET_STATUS_NAMES,
-        "review_level": REVIEW_LEVELS,
-        "decision": DECISION_NAMES,
-        "comment": COMMENT_KEYS,
-        "criteria": CRITERIA,
-        "conclusion": CONCLUSIONS,
-        "direction": DIRECTION_LABELS,
-        "value_type": VALUE_TYPE_LABELS,
-        "field": FIELD_LABELS,
-        "goal": GOAL_LABELS,
-    }
+    return {"stage": STAGE_NAMES, "stage_status": STAGE_STATUS_NAMES, **stages.labels()}
 
 
 # --- stages, deadlines ---------------------------------------------------------------------------
 
 
-# The page of each stage that has one (later stages plug in here as they arrive).
-STAGE_PAGES = {"assessment": "assessment_pages.assessment", "targets": "targets_pages.targets"}
-
-
 def _stage_link(project: Project, stage: str, state: str) -> str | None:
-    endpoint = STAGE_PAGES.get(stage)
-    if endpoint is None or state == "locked":
+    plugin = stages.plugin(stage)
+    if plugin is None or state == "locked":
         return None
+    endpoint = plugin.page
     try:
         return url_for(endpoint, project_id=project.id)
     except BuildError:
@@ -159,6 +118,24 @@ def _countdown(project: Project, today: date) -> dict[str, Any] | None:
     }
 
 
+def _tabs(project: Project, kind: str) -> list[dict[str, Any]]:
+    """The tabs (or print links) of the registered stages, each open once its stage is."""
+    found = []
+    for plugin in stages.plugins():
+        for t in plugin.tabs if kind == "tabs" else plugin.prints:
+            found.append(
+                {
+                    "key": t.key,
+                    "label": t.label,
+                    "endpoint": t.endpoint,
+                    "icon": t.icon,
+                    "open": project.stage_row(t.stage).status != "locked",
+                    "opens_when": f"{STAGE_NAMES[t.stage]}阶段开启后可用",
+                }
+            )
+    return found
+
+
 def render_project_page(template: str, project: Project, tab: str, status: int = 200, **context: Any) -> Any:
     """A project's page: the header with the stepper and tabs, then `template`'s own content."""
     who = actor()
@@ -167,6 +144,8 @@ def render_project_page(template: str, project: Project, tab: str, status: int =
         template,
         project=project,
         tab=tab,
+        stage_tabs=_tabs(project, "tabs"),
+        print_links=_tabs(project, "prints"),
         stages=_stages(project, today),
         countdown=_countdown(project, today),
         read_only=project.tenant_id != who.tenant_id,
@@ -318,38 +297,14 @@ def create() -> Any:
 # --- a project ---------------------------------------------------------------------------------
 
 
-def _target_set(project: Project) -> TargetSet | None:
-    if project.stage_row("targets").status == "locked":
-        return None
-    target_set = targets_service.current(db(), actor(), project.id)
-    return target_set if target_set.id is not None else None
-
-
-def may_review(project: Project, target_set: TargetSet | None) -> bool:
-    if target_set is None or target_set.status != "submitted" or not target_set.review_level:
-        return False
-    who = actor()
-    return (
-        target_set.submitted_by != who.username
-        and project.tenant_id == who.tenant_id
-        and who.has_role(ROLE_OF_LEVEL[target_set.review_level])
-        and _may("targets.review", project=project, level=target_set.review_level)
-    )
-
-
 @bp.get("/<int:project_id>")
 @login_required
 def detail(project_id: int) -> Any:
-    s = db()
-    project = service.get_project(s, actor(), project_id)
-    assessment = assessment_service.get_assessment(s, actor(), project.id)
-    target_set = _target_set(project)
-    return render_project_page(
-        "projects/detail.html",
-        project,
-        "overview",
-        assessment=assessment,
-        target_set=target_set,
-        may_decide=assessment.status == "submitted" and _may("projects.finance", project=project),
-        may_review=may_review(project, target_set),
-    )
+    project = service.get_project(db(), actor(), project_id)
+    # the card of the stage the project is at (of the last stage reached, once it has ended)
+    plugin = stages.plugin(project.stage)
+    context: dict[str, Any] = {}
+    if plugin is not None and plugin.panel:
+        context = stages.resolve(plugin.panel_context)(project) if plugin.panel_context else {}
+        context["panel_template"] = plugin.panel
+    return render_project_page("projects/detail.html", project, "overview", **context)

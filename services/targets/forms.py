@@ -10,11 +10,11 @@ from flask import request
 
 from jixiao.services.indicators.models import FRAMEWORK, LEVEL1_OF
 from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
-from jixiao.services.projects.views import FIELD_LABELS, GOAL_LABELS
 
 from . import rules as target_rules
 from .models import LINE_FIELDS as SERVICE_LINE_FIELDS
 from .models import TargetSet
+from .stage import FIELD_LABELS, GOAL_LABELS
 
 # The editor's inputs per line: the library link and the service's line fields.
 LINE_FIELDS = ("indicator_id", *SERVICE_LINE_FIELDS)

@@ -16,6 +16,9 @@ from jixiao.services.indicators import service as indicator_service
 from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
 
+from . import service as targets_service
+from .models import ROLE_OF_LEVEL, TargetSet
+
 bp = Blueprint("targets_pages", __name__, url_prefix="/projects", template_folder="templates")
 
 
@@ -47,3 +50,30 @@ def required_evidence(project: Project) -> dict[str, Any]:
         "url": url_for("evidence_pages.project", project_id=project.id) + "#ev-h-targets",
         "may_upload": project.status == "active" and may("evidence.write", project=project),
     }
+
+
+def current_set(project: Project) -> TargetSet | None:
+    """The current target version (None before the stage opens or before a first draft)."""
+    if project.stage_row("targets").status == "locked":
+        return None
+    target_set = targets_service.current(db(), actor(), project.id)
+    return target_set if target_set.id is not None else None
+
+
+def may_review(project: Project, target_set: TargetSet | None) -> bool:
+    """Whether the caller may review the current submission at its level (not their own)."""
+    if target_set is None or target_set.status != "submitted" or not target_set.review_level:
+        return False
+    who = actor()
+    return (
+        target_set.submitted_by != who.username
+        and project.tenant_id == who.tenant_id
+        and who.has_role(ROLE_OF_LEVEL[target_set.review_level])
+        and may("targets.review", project=project, level=target_set.review_level)
+    )
+
+
+def panel_context(project: Project) -> dict[str, Any]:
+    """The overview's card while the project is at the targets stage."""
+    target_set = current_set(project)
+    return {"target_set": target_set, "may_review": may_review(project, target_set)}

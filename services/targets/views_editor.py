@@ -23,7 +23,7 @@ from jixiao.services.indicators.models import FRAMEWORK, LEVEL1_OF, VALUE_BASES
 from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
-from jixiao.services.projects.views import may_review, render_project_page
+from jixiao.services.projects.views import render_project_page
 
 from . import chain, service
 from . import rules as target_rules
@@ -37,7 +37,7 @@ from .forms import (
     weight_text,
 )
 from .models import ADJUSTMENT_REASONS, EXPLANATION_MIN, TargetSet
-from .views_common import bp, library_rows, require_targets_open, required_evidence
+from .views_common import bp, library_rows, may_review, require_targets_open, required_evidence
 
 
 def _targets_context(

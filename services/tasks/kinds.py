@@ -1,17 +1,21 @@
-"""The kinds of to-do items (待办): one query per kind over the stage tables.
+"""The kinds of to-do items (待办) and the shared machinery of their queries.
 
-Nothing is a hand-kept copy that could drift: each kind answers, for a `Scope` (one user's tenant,
+Nothing is a hand-kept copy that could drift: each stage capability registers, in its `stage.py`
+(`projects.stages`), queries over its own tables that answer, for a `Scope` (one user's tenant,
 roles and token scopes — or everyone, for the reminder job), the items awaiting an action, each with
 the role that acts on it and who may not (the submitter; whoever already passed it on at the level
 before). Projects that are not active (不予支持) have none.
 
 Kinds (API codes; the pages show the Chinese):
-- `fill`    待填报 — a stage open as a draft (the assessment, the first targets, a target adjustment);
-- `revise`  退回修改 — a submission returned with the reviewer's reasons (also while being edited);
-- `review`  待审核 — targets awaiting 初审 (department reviewer) or 复核 (bureau admin);
-- `decide`  待决策 — a submitted ex-ante assessment awaiting finance's conclusion.
-Later stages add their kinds to `KINDS` (correction requests, rectification items, reports to
-accept, grants about to expire): one function each, same shape.
+- `fill`      待填报 — a stage open as a draft (the assessment, the targets, an adjustment, a
+  monitoring round due, the self-evaluation);
+- `revise`    退回修改 — a submission returned with the reviewer's reasons (also while being edited);
+- `review`    待审核 — a submission awaiting 初审 (department reviewer) or 复核 (bureau admin);
+- `decide`    待决策 — a submitted ex-ante assessment awaiting finance's conclusion;
+- `confirm`   待确认 — a reported monitoring round awaiting finance's confirmation;
+- `answer`    待答复 — a correction request (纠偏/约谈/发函) awaiting the editors' reply;
+- `follow_up` 待跟进 — an answered correction awaiting finance (close it or ask again).
+The queries themselves live beside their stage; the helpers below are what they share.
 """
 
 from __future__ import annotations
@@ -22,24 +26,42 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.runtime import current_runtime
-from jixiao.services.assessment.models import Assessment
 from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project, ProjectStage
 from jixiao.services.projects.service import stage_deadline
-from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, ROLE_OF_LEVEL, TargetReview, TargetSet
+from jixiao.services.projects.stages import plugins
+from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, ROLE_OF_LEVEL
 
-KIND_NAMES = {"fill": "待填报", "revise": "退回修改", "review": "待审核", "decide": "待决策"}
-# Who acts on each kind (and, for a review, on each level of the chain).
-ROLE_OF = {"fill": "project_editor", "revise": "project_editor", "decide": "bureau_admin"}
+KIND_NAMES = {
+    "fill": "待填报",
+    "revise": "退回修改",
+    "review": "待审核",
+    "decide": "待决策",
+    "confirm": "待确认",
+    "answer": "待答复",
+    "follow_up": "待跟进",
+}
+# Who acts on each kind (a review: the role of its level, ROLE_OF_LEVEL).
+ROLE_OF = {
+    "fill": "project_editor",
+    "revise": "project_editor",
+    "decide": "bureau_admin",
+    "confirm": "bureau_admin",
+    "answer": "project_editor",
+    "follow_up": "bureau_admin",
+}
 SCOPE_OF = {
     "fill": "projects:write",
     "revise": "projects:write",
     "review": "reviews:write",
     "decide": "reviews:write",
+    "confirm": "reviews:write",
+    "answer": "projects:write",
+    "follow_up": "reviews:write",
 }
 
 
@@ -63,6 +85,9 @@ class Task:
     excluded: tuple[str, ...] = ()
     detail: str = ""  # a return's reasons, "退回后重新提交" …
     submitted_by: str | None = None  # the login name of who submitted what awaits a review/decision
+    what: str = ""  # the action, as the queue lists it: 填报绩效目标, 确认 2027-03 监控 …
+    href: str = ""  # the page where it is taken
+    item: str = ""  # tells apart items of one kind and stage (a round's period, a correction's id)
 
     @property
     def kind_name(self) -> str:
@@ -74,17 +99,7 @@ class Task:
 
     @property
     def title(self) -> str:
-        what = {
-            ("fill", "assessment"): "填报事前评估",
-            ("fill", "targets"): "填报绩效目标"
-            if (self.number or 1) == 1
-            else f"填报目标调整（第 {self.number} 版）",
-            ("revise", "targets"): "修改退回的绩效目标",
-            ("decide", "assessment"): "对事前评估作出结论",
-        }.get((self.kind, self.stage))
-        if self.kind == "review":
-            what = f"{REVIEW_LEVELS.get(self.level or '', '审核')}绩效目标"
-        return what or f"{self.kind_name} · {self.stage_name}"
+        return self.what or f"{self.kind_name} · {self.stage_name}"
 
     def describe(self, name_of: Callable[[str], str] = str) -> str:
         """The item's detail as one line of text (notifications, reminders): the submitter by the
@@ -97,16 +112,13 @@ class Task:
     @property
     def link(self) -> str:
         """The page where the action is taken."""
-        if self.stage == "assessment":
-            return f"/projects/{self.project_id}/assessment"
-        if self.kind == "review":
-            return f"/projects/{self.project_id}/targets/review"
-        return f"/projects/{self.project_id}/targets"
+        return self.href or f"/projects/{self.project_id}"
 
     @property
     def key(self) -> str:
         """Identifies the item across runs (reminders are idempotent per key and threshold)."""
-        return f"{self.kind}:{self.project_id}:{self.stage}:{self.level or ''}:{self.number or 1}"
+        key = f"{self.kind}:{self.project_id}:{self.stage}:{self.level or ''}:{self.number or 1}"
+        return f"{key}:{self.item}" if self.item else key
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,8 @@ def local_today() -> date:
     return datetime.now(ZoneInfo(current_runtime().settings.timezone)).date()
 
 
-def _base(scope: Scope, *entities: Any) -> Select[Any]:
+def active(scope: Scope, *entities: Any) -> Select[Any]:
+    """A query over the active projects of the scope (its tenant, its one project)."""
     stmt = select(*entities).where(Project.status == "active")
     if scope.tenant_id is not None:
         stmt = stmt.where(Project.tenant_id == scope.tenant_id)
@@ -139,11 +152,20 @@ def _base(scope: Scope, *entities: Any) -> Select[Any]:
     return stmt
 
 
-def _task(
-    kind: str, project: Project, stage: str, role: str, since: datetime | None, today: date, **kw: Any
+def make_task(
+    kind: str,
+    project: Project,
+    stage: str,
+    role: str,
+    since: datetime | None,
+    today: date,
+    *,
+    deadline: date | None | bool = True,
+    **kw: Any,
 ) -> Task:
-    # the program's stage deadline; an adjustment (version 2 …) has none of its own
-    deadline = stage_deadline(project, stage) if (kw.get("number") or 1) == 1 else None
+    """An item with the program's deadline of its stage (`deadline=True`), its own (a date), or
+    none (None: an adjustment, version 2 …, has no deadline of its own)."""
+    due = stage_deadline(project, stage) if deadline is True else (deadline or None)
     return Task(
         kind=kind,
         project_id=project.id,
@@ -154,159 +176,145 @@ def _task(
         stage=stage,
         role=role,
         since=since,
-        deadline=deadline,
-        overdue=deadline is not None and today > deadline,
+        deadline=due,
+        overdue=due is not None and today > due,
         **kw,
     )
 
 
-def _open_target_sets(session: Session, scope: Scope) -> list[tuple[Project, TargetSet, bool]]:
-    """Target sets the editors hold (draft or returned), each with whether a return is what
-    they answer (a returned set stays "revise" while it is edited, until it is submitted again)."""
-    rows = session.execute(
-        _base(scope, Project, TargetSet)
-        .join(TargetSet, TargetSet.project_id == Project.id)
-        .where(TargetSet.status.in_(("draft", "returned")))
-    ).all()
-    return [(p, ts, bool(ts.reviews) and ts.reviews[-1].decision == "return") for p, ts in rows]
-
-
-def _fill(session: Session, scope: Scope, today: date) -> list[Task]:
-    """Stages open as drafts: the assessment, the first targets (started or not), an adjustment."""
-    if not scope.acts_as(ROLE_OF["fill"], "fill"):
-        return []
-    started = select(TargetSet.id).where(TargetSet.project_id == Project.id).exists()
-    rows = session.execute(
-        _base(scope, Project, ProjectStage)
-        .join(ProjectStage, ProjectStage.project_id == Project.id)
-        .where(ProjectStage.status == "draft")
-        .where((ProjectStage.stage == "assessment") | ((ProjectStage.stage == "targets") & ~started))
-    ).all()
-    tasks = [
-        _task(
-            "fill",
-            p,
-            row.stage,
-            ROLE_OF["fill"],
-            row.opened_at,
-            today,
-            number=1 if row.stage == "targets" else None,
-        )
-        for p, row in rows
+def open_stages(
+    session: Session, scope: Scope, stage: str, *statuses: str
+) -> list[tuple[Project, ProjectStage]]:
+    """The projects whose `stage` row is in one of `statuses`."""
+    return [
+        (p, row)
+        for p, row in session.execute(
+            active(scope, Project, ProjectStage)
+            .join(ProjectStage, ProjectStage.project_id == Project.id)
+            .where(ProjectStage.stage == stage, ProjectStage.status.in_(statuses))
+        ).all()
     ]
-    tasks += [
-        _task("fill", p, "targets", ROLE_OF["fill"], ts.created_at, today, number=ts.number)
-        for p, ts, returned in _open_target_sets(session, scope)
-        if not returned
-    ]
-    return tasks
 
 
-def _revise(session: Session, scope: Scope, today: date) -> list[Task]:
-    """Target sets returned by a reviewer (also while being edited), with the return's reasons."""
+# --- submissions that go through the review chain (targets, self-evaluation) ----------------------
+
+
+def held_by_editors(session: Session, scope: Scope, model: Any) -> list[tuple[Project, Any, bool]]:
+    """Submissions the editors hold (draft or returned) of a chain-reviewed `model`, each with whether
+    a return is what they answer (a returned one stays "revise" while it is edited, until it is
+    submitted again)."""
+    rows = session.execute(
+        active(scope, Project, model)
+        .join(model, model.project_id == Project.id)
+        .where(model.status.in_(("draft", "returned")))
+    ).all()
+    return [(p, obj, bool(obj.reviews) and obj.reviews[-1].decision == "return") for p, obj in rows]
+
+
+def revise_tasks(
+    session: Session, scope: Scope, today: date, model: Any, stage: str, what: str, href: Callable[[int], str]
+) -> list[Task]:
+    """Returned submissions of `model` (also while being edited), with the return's reasons."""
     if not scope.acts_as(ROLE_OF["revise"], "revise"):
         return []
     tasks = []
-    for project, ts, returned in _open_target_sets(session, scope):
+    for project, obj, returned in held_by_editors(session, scope, model):
         if not returned:
             continue
-        last = ts.reviews[-1]
+        last = obj.reviews[-1]
+        number = getattr(obj, "number", None)
         tasks.append(
-            _task(
+            make_task(
                 "revise",
                 project,
-                "targets",
+                stage,
                 ROLE_OF["revise"],
                 last.reviewed_at,
                 today,
+                deadline=(number or 1) == 1 or None,
                 level=last.level,
-                number=ts.number,
+                number=number,
                 detail=return_reasons(last),
+                what=what,
+                href=href(project.id),
             )
         )
     return tasks
 
 
-def _review(session: Session, scope: Scope, today: date) -> list[Task]:
-    """Target submissions awaiting a level of the chain the user reviews at (not one's own)."""
+def review_tasks(
+    session: Session,
+    scope: Scope,
+    today: date,
+    model: Any,
+    stage: str,
+    noun: str,
+    href: Callable[[int], str],
+) -> list[Task]:
+    """Submissions of a chain-reviewed `model` awaiting a level the user reviews at (never one's
+    own, never a second level after passing it on at the first: the chain refuses both)."""
     levels = [lv for lv, role in ROLE_OF_LEVEL.items() if scope.acts_as(role, "review")]
     if not levels:
         return []
     stmt = (
-        _base(scope, Project, TargetSet)
-        .join(TargetSet, TargetSet.project_id == Project.id)
-        .where(TargetSet.status == "submitted", TargetSet.review_level.in_(levels))
+        active(scope, Project, model)
+        .join(model, model.project_id == Project.id)
+        .where(model.status == "submitted", model.review_level.in_(levels))
     )
     tasks = []
-    for project, ts in session.execute(stmt).all():
+    for project, obj in session.execute(stmt).all():
         approvers = tuple(
             r.reviewer
-            for r in ts.reviews
-            if r.decision == "approve" and ts.submitted_at and r.reviewed_at >= ts.submitted_at
+            for r in obj.reviews
+            if r.decision == "approve" and obj.submitted_at and r.reviewed_at >= obj.submitted_at
         )
-        excluded = tuple(filter(None, (ts.submitted_by, *approvers)))
+        excluded = tuple(filter(None, (obj.submitted_by, *approvers)))
         if scope.username in excluded:
-            continue  # one's own submission, or passed on at the level before (the chain refuses both)
-        last = ts.reviews[-1] if ts.reviews else None
-        since = ts.submitted_at
-        if last is not None and ts.submitted_at and last.reviewed_at >= ts.submitted_at:
+            continue
+        last = obj.reviews[-1] if obj.reviews else None
+        since = obj.submitted_at
+        if last is not None and obj.submitted_at and last.reviewed_at >= obj.submitted_at:
             since = last.reviewed_at  # the previous level passed it on
+        number = getattr(obj, "number", None)
         tasks.append(
-            _task(
+            make_task(
                 "review",
                 project,
-                "targets",
-                ROLE_OF_LEVEL[ts.review_level or "first"],
+                stage,
+                ROLE_OF_LEVEL[obj.review_level or "first"],
                 since,
                 today,
-                level=ts.review_level,
-                number=ts.number,
+                deadline=(number or 1) == 1 or None,
+                level=obj.review_level,
+                number=number,
                 excluded=excluded,
-                detail="退回后重新提交" if resubmitted(ts) else "",
-                submitted_by=ts.submitted_by,
+                detail="退回后重新提交" if resubmitted(obj) else "",
+                submitted_by=obj.submitted_by,
+                what=f"{REVIEW_LEVELS.get(obj.review_level or '', '审核')}{noun}",
+                href=href(project.id),
             )
         )
     return tasks
 
 
-def _decide(session: Session, scope: Scope, today: date) -> list[Task]:
-    """Submitted ex-ante assessments awaiting finance's conclusion (not by the submitter)."""
-    if not scope.acts_as(ROLE_OF["decide"], "decide"):
-        return []
-    stmt = (
-        _base(scope, Project, Assessment)
-        .join(Assessment, Assessment.project_id == Project.id)
-        .where(Assessment.status == "submitted")
-    )
-    if scope.username:
-        stmt = stmt.where(func.coalesce(Assessment.submitted_by, "") != scope.username)
-    return [
-        _task(
-            "decide",
-            project,
-            "assessment",
-            ROLE_OF["decide"],
-            a.submitted_at,
-            today,
-            excluded=(a.submitted_by,) if a.submitted_by else (),
-            submitted_by=a.submitted_by,
-        )
-        for project, a in session.execute(stmt).all()
-    ]
+# --- every kind, from the registry -------------------------------------------------------------------
 
 
-KINDS: dict[str, Callable[[Session, Scope, date], list[Task]]] = {
-    "fill": _fill,
-    "revise": _revise,
-    "review": _review,
-    "decide": _decide,
-}
+def queries() -> list[Callable[[Session, Scope, date], list[Task]]]:
+    """The registered queries (each may answer items of several kinds; `find` filters)."""
+    return [query for plugin in plugins() for query in plugin.tasks]
+
+
+def find(session: Session, scope: Scope, today: date, kind: str | None = None) -> list[Task]:
+    """Every item of the scope (of one kind)."""
+    found = [task for query in queries() for task in query(session, scope, today)]
+    return [t for t in found if kind is None or t.kind == kind]
 
 
 _TRAILING = "。；;，,、.! ！　 \t\n"
 
 
-def return_reasons(review: TargetReview) -> str:
+def return_reasons(review: Any) -> str:
     """A return's comments as one line: 完整性：…；可行性：… — each comment's own closing
     punctuation dropped, so that no "。；" doubles up."""
     parts = (
@@ -316,6 +324,6 @@ def return_reasons(review: TargetReview) -> str:
     return "；".join(f"{label}：{text}" for label, text in parts if text)
 
 
-def resubmitted(ts: TargetSet) -> bool:
+def resubmitted(obj: Any) -> bool:
     """Submitted again after a return (the reviewer then sees what changed)."""
-    return ts.status == "submitted" and any(r.decision == "return" for r in ts.reviews)
+    return bool(obj.status == "submitted" and any(r.decision == "return" for r in obj.reviews))

@@ -25,17 +25,10 @@ from jixiao.platform.core.pagination import Page, clamp, paginate
 from jixiao.services.assessment.models import CONCLUSIONS
 from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project
+from jixiao.services.projects.stages import done_actions
 from jixiao.services.targets.models import REVIEW_LEVELS
 
-from .kinds import KIND_NAMES, KINDS, Scope, Task, local_today
-
-DONE_ACTIONS = {
-    "assessment.submit": "提交事前评估",
-    "assessment.decide": "作出事前评估结论",
-    "targets.submit": "提交绩效目标",
-    "targets.review": "审核绩效目标",
-    "targets.adjust": "发起目标调整",
-}
+from .kinds import KIND_NAMES, Scope, Task, find, local_today
 
 
 def _sort(tasks: Iterable[Task]) -> list[Task]:
@@ -53,11 +46,8 @@ def _sort(tasks: Iterable[Task]) -> list[Task]:
     )
 
 
-def _run(session: Session, scope: Scope, day: date, codes: Iterable[str]) -> list[Task]:
-    found: list[Task] = []
-    for code in codes:
-        found += KINDS[code](session, scope, day)
-    return _sort(found)
+def _run(session: Session, scope: Scope, day: date, kind: str | None = None) -> list[Task]:
+    return _sort(find(session, scope, day, kind))
 
 
 def matching(
@@ -93,7 +83,7 @@ def tasks_for(
     """The user's 待办, overdue first, then by deadline and age. Filters: kind, stage, overdue."""
     authorize(actor, "tasks.read")
     problems: dict[str, list[str]] = {}
-    if kind is not None and kind not in KINDS:
+    if kind is not None and kind not in KIND_NAMES:
         problems["kind"] = [f"待办类型须为：{'、'.join(f'{k}（{v}）' for k, v in KIND_NAMES.items())}"]
     if stage is not None and stage not in STAGE_NAMES:
         problems["stage"] = [f"阶段须为：{'、'.join(STAGE_NAMES)}"]
@@ -102,14 +92,14 @@ def tasks_for(
     if actor.tenant_id is None:
         return []  # evaluators: their kinds arrive with the grants
     scope = Scope(tenant_id=actor.tenant_id, username=actor.username, roles=actor.roles, scopes=actor.scopes)
-    found = _run(session, scope, today or local_today(), [kind] if kind else KINDS)
+    found = _run(session, scope, today or local_today(), kind)
     return matching(found, stage=stage, overdue=overdue)
 
 
 def all_tasks(session: Session, today: date | None = None) -> list[Task]:
     """Every open item of every tenant with the role that acts on it (the reminder job; a system
     session)."""
-    return _run(session, Scope(everyone=True), today or local_today(), KINDS)
+    return _run(session, Scope(everyone=True), today or local_today())
 
 
 # --- 已办 -----------------------------------------------------------------------------------------
@@ -161,12 +151,13 @@ def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 
     authorize(actor, "tasks.read")
     if actor.user_id is None:
         return Page([], 0, *clamp(page, page_size))
+    actions = done_actions()
     events = paginate(
         session,
         select(AuditEvent)
         .where(
             AuditEvent.user_id == actor.user_id,
-            AuditEvent.action.in_(tuple(DONE_ACTIONS)),
+            AuditEvent.action.in_(tuple(actions)),
             AuditEvent.object_type == "project",
         )
         .order_by(AuditEvent.id.desc()),
@@ -186,7 +177,7 @@ def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 
         items.append(
             Done(
                 action=e.action,
-                action_name=DONE_ACTIONS[e.action],
+                action_name=actions[e.action],
                 at=e.at,
                 project_id=pids[e.id],
                 project_name=project.name if project else "",
