@@ -9,6 +9,7 @@ from jixiao.platform.core.db import Base
 from jixiao.services.assessment import models as assessment_models  # noqa: F401
 from jixiao.services.evidence import models as evidence_models  # noqa: F401
 from jixiao.services.indicators import models as indicator_models  # noqa: F401
+from jixiao.services.monitoring import models as monitoring_models  # noqa: F401
 from jixiao.services.notifications import models as notification_models  # noqa: F401
 from jixiao.services.programs import models as program_models  # noqa: F401
 from jixiao.services.projects import models as project_models  # noqa: F401

@@ -8,6 +8,7 @@ from jixiao.services.evidence import api as evidence_api
 from jixiao.services.evidence import views as evidence_pages
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
+from jixiao.services.monitoring import api as monitoring_api
 from jixiao.services.notifications import api as notifications_api
 from jixiao.services.notifications import views as notifications_pages
 from jixiao.services.programs import views as programs_pages
@@ -30,6 +31,7 @@ API_BLUEPRINTS = [
     projects_api.blp,
     assessment_api.blp,
     targets_api.blp,
+    monitoring_api.blp,
     evidence_api.blp,
     tasks_api.blp,
     notifications_api.blp,

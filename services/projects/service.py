@@ -268,3 +268,29 @@ def close_project(session: Session, project: Project, stage: str, reason: str) -
     project.status = "closed"
     project.closed_reason = reason
     set_stage_status(session, project, stage, "closed")
+
+
+def reopen_stage(session: Session, project: Project, stage: str) -> None:
+    """Undo the approval of `stage` (e.g. the last monitoring round returned): it is being filled
+    in again, and the stage its approval opened is locked again — 409 once that stage has gone
+    beyond draft (submitted, decided …), since its work would rest on what is now reopened."""
+    row = project.stage_row(stage)
+    index = STAGES.index(stage)
+    following = project.stage_row(STAGES[index + 1]) if index + 1 < len(STAGES) else None
+    if following is not None and following.status not in ("locked", "draft"):
+        raise Conflict(f"{STAGE_NAMES[following.stage]}已在办理中，不能退回{STAGE_NAMES[stage]}")
+    before = {"stage": stage, "status": row.status}
+    row.status = "draft"
+    row.approved_at = None
+    if following is not None:
+        following.status = "locked"
+        following.opened_at = None
+    project.stage = stage
+    record(
+        session,
+        "project.stage",
+        object_type="project",
+        object_id=project.id,
+        before=before,
+        after={"stage": stage, "status": "draft", "current_stage": project.stage, "reopened": True},
+    )

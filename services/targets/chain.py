@@ -122,12 +122,19 @@ def review(
 
 
 def adjust(
-    session: Session, actor: Actor, project_id: int, reason: str, explanation: str | None
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    reason: str,
+    explanation: str | None,
+    *,
+    as_finance: bool = False,
 ) -> TargetSet:
     """调整: after approval, a new draft version (a copy of the approved one) through the same chain.
-    It needs a reason and a 调整说明 of at least `EXPLANATION_MIN` characters (both checked at once)."""
+    It needs a reason and a 调整说明 of at least `EXPLANATION_MIN` characters (both checked at once).
+    The editors open one; so may finance (`as_finance`), from a correction request on a round."""
     project = get_project(session, actor, project_id)
-    authorize(actor, "projects.write", project=project)
+    authorize(actor, "projects.finance" if as_finance else "projects.write", project=project)
     require_stage(project, "targets", "approved")
     latest = current(session, actor, project_id)
     if latest.status != "approved":

@@ -394,13 +394,18 @@ def test_an_adjustment_is_a_task_without_the_programs_deadline(api, program_id, 
     submit_targets(api, pid)
     review(api, "xq.dept", pid, "approve")
     review(api, "xq.admin", pid, "approve")
-    assert tasks(api, "xq.editor", pid) == []
+    # the targets are done; the monitoring rounds of the (past) project year are now due
+    due = tasks(api, "xq.editor", pid)
+    assert {(t["kind"], t["stage"]) for t in due} == {("fill", "monitoring")}
+    assert sorted(t["title"] for t in due) == sorted(
+        f"填报 2023-{m} 监控" for m in ("03", "09")
+    )
     adjusted = api.as_user("xq.editor").post(
         f"/api/v1/projects/{pid}/targets/adjustments",
         json={"reason": "政策变化", "explanation": "省级补助标准上调，相应调整绩效目标"},
     )
     assert adjusted.status_code == 201, adjusted.get_json()
-    [item] = tasks(api, "xq.editor", pid)
+    [item] = [t for t in tasks(api, "xq.editor", pid) if t["stage"] == "targets"]
     assert item["kind"] == "fill" and item["version"] == 2 and "目标调整" in item["title"]
     assert item["deadline"] is None and item["overdue"] is False  # the 2022 deadline was the first version's
 
