@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from jixiao.services.assessment import api as assessment_api
 from jixiao.services.assessment import views as assessment_pages
+from jixiao.services.evaluation import api as evaluation_api
 from jixiao.services.evidence import api as evidence_api
 from jixiao.services.evidence import views as evidence_pages
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
 from jixiao.services.monitoring import api as monitoring_api
+from jixiao.services.monitoring import views as monitoring_pages
 from jixiao.services.notifications import api as notifications_api
 from jixiao.services.notifications import views as notifications_pages
 from jixiao.services.programs import views as programs_pages
@@ -32,6 +34,7 @@ API_BLUEPRINTS = [
     assessment_api.blp,
     targets_api.blp,
     monitoring_api.blp,
+    evaluation_api.blp,
     evidence_api.blp,
     tasks_api.blp,
     notifications_api.blp,
@@ -49,6 +52,7 @@ PAGE_BLUEPRINTS = [
     projects_pages.bp,
     assessment_pages.bp,
     targets_pages.bp,
+    monitoring_pages.bp,
     evidence_pages.bp,
     tasks_pages.bp,
     notifications_pages.bp,

@@ -164,8 +164,11 @@ def score(
     budget: Decimal | None,
     executed: Decimal | None,
     settings: dict[str, Any] | None = None,
+    partial: bool = False,
 ) -> Score:
-    """The self-evaluation's score from its lines and budget execution (see the module)."""
+    """The self-evaluation's score from its lines and budget execution (see the module). With
+    `partial` (a draft), a line not filled in yet (no actual, no achievement) earns nothing instead
+    of being refused; its points stay available."""
     conf = {**DEFAULTS, **(settings or {})}
     budget_rate: Decimal | None = None
     budget_points = ZERO
@@ -185,6 +188,9 @@ def score(
         share = max(line.weight, ZERO) / weights[name] if weights[name] > 0 else ONE / counts[name]
         available = groups.get(name, ZERO) * share
         done: Decimal | None = None
+        if partial and not filled(line):
+            scored.append(LineScore(line.key, name, None, ZERO, available, ZERO))
+            continue
         if line.value_type == "qualitative":
             rate = qualitative_rate(line.achievement, line.rate, conf["qualitative_midpoints"])
         else:
@@ -195,6 +201,11 @@ def score(
         scored.append(LineScore(line.key, name, done, rate, available, available * rate))
     total = (budget_points + sum((s.earned for s in scored), ZERO)).quantize(CENT, rounding=ROUND_HALF_UP)
     return Score(budget_rate, budget_points, tuple(scored), groups, total, grade(total))
+
+
+def filled(line: Line) -> bool:
+    """Whether the line has what it is scored on: an actual (quantitative) or an achievement."""
+    return line.achievement is not None if line.value_type == "qualitative" else line.actual is not None
 
 
 def grade(total: Decimal) -> str:

@@ -19,7 +19,7 @@ from jixiao.platform.core.actor import Actor
 from jixiao.services.notifications.events import returned_to_editors, to_holders, to_user
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import stage_deadline
-from jixiao.services.projects.stages import StagePlugin
+from jixiao.services.projects.stages import StagePlugin, Tab
 from jixiao.services.tasks.kinds import ROLE_OF, Scope, Task, active, make_task, open_stages
 
 from .models import (
@@ -226,6 +226,12 @@ PLUGINS = (
     StagePlugin(
         stage=STAGE,
         page="monitoring_pages.rounds",
+        tabs=(
+            Tab("monitoring", "跟踪监控", "monitoring_pages.rounds", "bi-activity", STAGE),
+            Tab("corrections", "纠偏/约谈/发函", "monitoring_pages.corrections", "bi-megaphone", STAGE),
+        ),
+        panel="monitoring/_panel.html",
+        panel_context="jixiao.services.monitoring.views.common:panel_context",
         tasks=(tasks,),
         labels={
             "round_status": ROUND_STATUS_NAMES,

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import Any
 
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from jixiao.platform.core import exports
 from jixiao.platform.core.authz import authorize
-from jixiao.platform.core.errors import NotFound
-from jixiao.platform.core.storage import ObjectNotFound, content_disposition
 from jixiao.platform.web.api.platform import JobStartedSchema
 from jixiao.platform.web.context import actor, db, runtime
 
@@ -156,7 +153,7 @@ class Resubmission(MethodView):
     def get(self, project_id: int) -> Any:
         """What changed in a resubmitted set since the version the reviewer returned (the reviewer's
         view of a 重新提交); `resubmitted: false` when the current submission follows no return."""
-        found = service.since_return(db(), actor(), project_id)
+        found = chain.resubmission(db(), actor(), project_id)
         return {"resubmitted": found is not None, **(found or {})}
 
 
@@ -188,20 +185,7 @@ class TargetsExportFile(MethodView):
         the app from the object store (local folder or S3 alike); 409 while the job runs."""
         who = actor()
         rt = runtime()
-        found = excel.download(db(), who, project_id, rt.jobs.info(job_id, who))
-        stack = ExitStack()
-        try:
-            chunks = stack.enter_context(rt.store.open_stream(found.key))
-        except ObjectNotFound:
-            raise NotFound("导出的文件已不存在，请重新导出") from None
-
-        def body() -> Iterator[bytes]:
-            with stack:
-                yield from chunks
-
-        headers = {"Content-Disposition": content_disposition(found.filename)}
-        if found.size is not None:
-            headers["Content-Length"] = str(found.size)
-        response = Response(body(), mimetype=excel.XLSX_MIME, headers=headers)
-        response.call_on_close(stack.close)
+        opened = exports.open_file(rt.store, excel.download(db(), who, project_id, rt.jobs.info(job_id, who)))
+        response = Response(opened.chunks, mimetype=opened.mimetype, headers=opened.headers)
+        response.call_on_close(opened.close)
         return response

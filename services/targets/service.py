@@ -308,24 +308,6 @@ def snapshot_of(target_set: TargetSet, *, with_indicators: bool = False) -> dict
     }
 
 
-def since_return(session: Session, actor: Actor, project_id: int) -> dict[str, Any] | None:
-    """重新提交: what changed in a resubmitted set since the version its reviewer returned (the
-    snapshot kept with the last return), as `diff` shows it; None when it was never returned or is
-    not submitted again."""
-    target_set = current(session, actor, project_id)
-    returns = [r for r in target_set.reviews if r.decision == "return" and r.snapshot is not None]
-    if target_set.status != "submitted" or not returns:
-        return None
-    last = returns[-1]
-    return {
-        "returned_by": last.reviewer,
-        "returned_at": last.reviewed_at,
-        "level": last.level,
-        "comments": last.comments,
-        "diff": diff_snapshots(last.snapshot, snapshot_of(target_set, with_indicators=True)),
-    }
-
-
 # --- submit and review ------------------------------------------------------------------------
 
 

@@ -62,7 +62,7 @@ def _review_page(
 
 def _resubmission(project: Project) -> dict[str, Any] | None:
     """A resubmission after a return: what changed since the version the reviewer returned."""
-    found = service.since_return(db(), actor(), project.id)
+    found = chain.resubmission(db(), actor(), project.id)
     if found is None:
         return None
     return {**found, "diff": diff_view(found["diff"])}

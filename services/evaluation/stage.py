@@ -1,0 +1,113 @@
+"""自评 in the stage registry (`projects.stages`): its page, tabs, to-dos and notifications.
+
+To-dos: the self-evaluation to fill (待填报, from the day monitoring completes; due at the program's
+self-evaluation deadline), a returned one (退回修改, with the reasons), one awaiting 初审 or 复核
+(待审核) — the latter two through the queue's shared chain queries, as for the targets."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jixiao.platform.core.actor import Actor
+from jixiao.services.notifications.events import returned_to_editors, to_holders, to_user
+from jixiao.services.projects.models import Project, ProjectStage
+from jixiao.services.projects.stages import StagePlugin
+from jixiao.services.targets.models import REVIEW_LEVELS
+from jixiao.services.tasks.kinds import (
+    ROLE_OF,
+    Scope,
+    Task,
+    active,
+    make_task,
+    return_reasons,
+    review_tasks,
+    revise_tasks,
+)
+
+from .models import ACHIEVEMENTS, STATUS_NAMES, SelfEvaluation
+
+STAGE = "self_evaluation"
+
+
+def _href(project_id: int) -> str:
+    return f"/projects/{project_id}/self-evaluation"
+
+
+def _review_href(project_id: int) -> str:
+    return f"/projects/{project_id}/self-evaluation/review"
+
+
+def tasks(session: Session, scope: Scope, today: date) -> list[Task]:
+    found: list[Task] = []
+    if scope.acts_as(ROLE_OF["fill"], "fill"):
+        returned = select(SelfEvaluation.id).where(
+            SelfEvaluation.project_id == Project.id,
+            SelfEvaluation.status.in_(("submitted", "returned", "approved")),
+        )
+        stmt = (
+            active(scope, Project, ProjectStage)
+            .join(ProjectStage, ProjectStage.project_id == Project.id)
+            .where(ProjectStage.stage == STAGE, ProjectStage.status == "draft", ~returned.exists())
+        )
+        found += [
+            make_task(
+                "fill", p, STAGE, ROLE_OF["fill"], row.opened_at, today, what="填报自评", href=_href(p.id)
+            )
+            for p, row in session.execute(stmt).all()
+        ]
+    found += revise_tasks(session, scope, today, SelfEvaluation, STAGE, "修改退回的自评", _href)
+    found += review_tasks(session, scope, today, SelfEvaluation, STAGE, "自评", _review_href)
+    return found
+
+
+def _submitted(session: Session, actor: Actor, project: Project, data: dict[str, Any]) -> None:
+    to_holders(session, project, "review", STAGE, exclude=actor.username)
+
+
+def _reviewed(session: Session, actor: Actor, project: Project, data: dict[str, Any]) -> None:
+    evaluation, review = data["evaluation"], data["review"]
+    level = REVIEW_LEVELS[review.level]
+    if review.decision == "return":
+        returned_to_editors(
+            session,
+            project,
+            evaluation.submitted_by,
+            title=f"自评被{level}退回",
+            reasons=return_reasons(review),
+            link=_href(project.id),
+            stage=STAGE,
+        )
+        return
+    final = evaluation.status == "approved"
+    to_user(
+        session,
+        project,
+        evaluation.submitted_by,
+        kind="approved",
+        title=f"自评{level}通过"
+        + (f"：{evaluation.score} 分，{evaluation.grade}" if final else "，已转下一环节"),
+        body=return_reasons(review),
+        link=_href(project.id),
+        stage=STAGE,
+    )
+    if not final:
+        to_holders(session, project, "review", STAGE, exclude=actor.username)
+
+
+PLUGINS = (
+    StagePlugin(
+        stage=STAGE,
+        page="evaluation_pages.self_evaluation",
+        tasks=(tasks,),
+        labels={"evaluation_status": STATUS_NAMES, "achievement": ACHIEVEMENTS},
+        done={
+            "self_evaluation.submit": "提交自评",
+            "self_evaluation.review": "审核自评",
+        },
+        events={"self_evaluation.submitted": _submitted, "self_evaluation.reviewed": _reviewed},
+    ),
+)

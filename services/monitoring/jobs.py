@@ -1,0 +1,25 @@
+"""RQ jobs of monitoring (DESIGN.md §8). No Flask: they run in `jixiao worker` too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jixiao.platform.core import exports
+from jixiao.platform.core.actor import Actor
+
+from . import excel
+
+
+def export_round(actor: Actor, project_id: int, round_id: int) -> dict[str, Any]:
+    """Excel export (项目支出绩效目标执行监控表) of one monitoring round, for `actor`, through the shared
+    export flow (`platform/core/exports.py`): answers `{kind: "monitoring", file_key, filename,
+    size, project_id, round_id, period}`. Progress: reading 5→40 %, building 40→70 %, storing
+    70→100 %."""
+    return exports.run(
+        actor,
+        excel.KIND,
+        lambda session, handle, progress: excel.write_export(
+            session, actor, project_id, round_id, handle, progress
+        ),
+        first="读取监控轮次",
+    )
