@@ -5,6 +5,7 @@ from __future__ import annotations
 from jixiao.services.assessment import api as assessment_api
 from jixiao.services.assessment import views as assessment_pages
 from jixiao.services.evaluation import api as evaluation_api
+from jixiao.services.evaluation import views as evaluation_pages
 from jixiao.services.evidence import api as evidence_api
 from jixiao.services.evidence import views as evidence_pages
 from jixiao.services.indicators import api as indicators_api
@@ -53,6 +54,7 @@ PAGE_BLUEPRINTS = [
     assessment_pages.bp,
     targets_pages.bp,
     monitoring_pages.bp,
+    evaluation_pages.bp,
     evidence_pages.bp,
     tasks_pages.bp,
     notifications_pages.bp,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from jixiao.platform.core.actor import Actor
 from jixiao.services.notifications.events import returned_to_editors, to_holders, to_user
 from jixiao.services.projects.models import Project, ProjectStage
-from jixiao.services.projects.stages import StagePlugin
+from jixiao.services.projects.stages import StagePlugin, Tab
 from jixiao.services.targets.models import REVIEW_LEVELS
 from jixiao.services.tasks.kinds import (
     ROLE_OF,
@@ -102,6 +102,13 @@ PLUGINS = (
     StagePlugin(
         stage=STAGE,
         page="evaluation_pages.self_evaluation",
+        tabs=(
+            Tab("self_evaluation", "自评", "evaluation_pages.self_evaluation", "bi-clipboard-data", STAGE),
+            Tab("self_evaluation_review", "自评审核", "evaluation_pages.review", "bi-patch-check", STAGE),
+        ),
+        prints=(Tab("self_evaluation_print", "自评表", "evaluation_pages.print", "bi-printer", STAGE),),
+        panel="evaluation/_panel.html",
+        panel_context="jixiao.services.evaluation.views.common:panel_context",
         tasks=(tasks,),
         labels={"evaluation_status": STATUS_NAMES, "achievement": ACHIEVEMENTS},
         done={

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, url_for
 from flask_login import login_required
 
 from jixiao.platform.web.context import actor, db
@@ -96,6 +96,21 @@ def _panel(project: Project, stage: str, may_write: bool) -> dict[str, Any]:
 
 
 @bp.app_template_global("evidence_beside")
+def required_evidence(project: Project, stage: str) -> dict[str, Any]:
+    """The evidence purposes the program requires for `stage` before it is submitted, each 已上传
+    or not, and where to upload them (the project's 佐证材料 tab) — the submit pages show it
+    (`targets/_required_evidence.html`)."""
+    settings = project.program.effective_settings.get("evidence", {})
+    required = list((settings.get("required_purposes") or {}).get(stage, []))
+    missing = service.missing_purposes(db(), project, stage) if required else []
+    return {
+        "purposes": [{"purpose": p, "present": p not in missing} for p in required],
+        "missing": missing,
+        "url": url_for("evidence_pages.project", project_id=project.id) + f"#ev-h-{stage}",
+        "may_upload": project.status == "active" and _may("evidence.write", project=project),
+    }
+
+
 def evidence_beside(project: Project, stage: str) -> dict[str, Any]:
     """One stage's evidence, read-only, for the page where that stage is reviewed or decided
     (the reviewer sees the files beside the item: DESIGN.md §7). The read policy applies."""

@@ -17,6 +17,7 @@ from flask_login import login_required
 from jixiao.platform.core.errors import Conflict, Forbidden, ValidationFailed
 from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.pages import may
+from jixiao.services.evidence.views import required_evidence
 from jixiao.services.indicators import library
 from jixiao.services.indicators import service as indicator_service
 from jixiao.services.indicators.models import FRAMEWORK, LEVEL1_OF, VALUE_BASES
@@ -37,7 +38,7 @@ from .forms import (
     weight_text,
 )
 from .models import ADJUSTMENT_REASONS, EXPLANATION_MIN, TargetSet
-from .views_common import bp, library_rows, may_review, require_targets_open, required_evidence
+from .views_common import bp, library_rows, may_review, require_targets_open
 
 
 def _targets_context(
@@ -98,7 +99,7 @@ def _targets_context(
         "adjust_form": adjust_form or {"reason": ADJUSTMENT_REASONS[0], "explanation": ""},
         "adjust_errors": adjust_errors or {},
         "explanation_min": EXPLANATION_MIN,
-        "evidence": required_evidence(project),
+        "evidence": required_evidence(project, "targets"),
         "problem": problem,
         "weights_total": sum(
             (Decimal(line["weight"]) for line in lines if is_number(line["weight"])), Decimal(0)

@@ -281,6 +281,7 @@ def test_effective_settings_are_the_defaults_with_the_overrides(api, unique):
         _ok(api.as_user("xq.editor").get(f"{PROGRAMS}/{created['id']}"))["settings"],
     ):
         assert shown["monitoring"] == {
+            "periods": [3, 9],
             "completion_green": 95,
             "completion_yellow": 70,
             "budget_lag_yellow": 10,
@@ -292,6 +293,7 @@ def test_effective_settings_are_the_defaults_with_the_overrides(api, unique):
         assert shown["evidence"]["max_size_mib"] == 50 and "pdf" in shown["evidence"]["allowed_types"]
     defaults = plain["settings"]
     assert defaults["monitoring"] == {
+        "periods": [3, 9],
         "completion_green": 90,
         "completion_yellow": 70,
         "budget_lag_yellow": 10,
@@ -665,3 +667,15 @@ def test_partial_support_opens_the_targets(api, program, unique):
         )
     )
     assert saved["status"] == "draft" and len(saved["indicators"]) == 4
+
+
+def test_monitoring_periods_are_months_in_order(api, unique):
+    """`monitoring.periods`: the months of the rounds, 1–12, in order, each once; else 422 naming it."""
+    for bad in ([9, 3], [3, 13], [], [3, 3], ["03"]):
+        resp = api.as_user("nx.admin").post(
+            PROGRAMS, json=_program_body(f"监控期试点{unique}{bad}", settings={"monitoring": {"periods": bad}})
+        )
+        assert resp.status_code == 422, bad
+        assert "monitoring.periods" in str(resp.get_json()["errors"]), bad
+    quarterly = _program(api, f"季度监控试点{unique}", settings={"monitoring": {"periods": [3, 6, 9, 12]}})
+    assert quarterly["settings"]["monitoring"]["periods"] == [3, 6, 9, 12]
