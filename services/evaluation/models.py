@@ -15,13 +15,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jixiao.platform.core.db import Base, utcnow
 from jixiao.platform.core.tenancy import TenantOwned
+from jixiao.services.evaluation.scoring import ACHIEVEMENTS as ACHIEVEMENTS  # the one vocabulary
 from jixiao.services.targets.models import TargetLine
 
 # draft → submitted (awaiting `review_level`: 初审, then 复核) → approved; returned goes back to the
 # editors (editable again, the reasons shown) and becomes a draft when saved.
 STATUSES = ("draft", "submitted", "returned", "approved")
 STATUS_NAMES = {"draft": "填报中", "submitted": "审核中", "returned": "已退回", "approved": "已通过"}
-ACHIEVEMENTS = {"achieved": "达成", "partly": "部分达成", "not_achieved": "未达成"}
 # The texts of the form (FORMS.md 项目支出绩效自评表) and their labels.
 TEXTS = {
     "budget_reason": "预算执行原因",

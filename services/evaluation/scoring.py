@@ -25,6 +25,8 @@ ZERO, ONE, HUNDRED = Decimal(0), Decimal(1), Decimal(100)
 CENT = Decimal("0.01")
 
 # 达成 / 部分达成 / 未达成: the band of rates (percent) each allows
+# The qualitative achievement (API vocabulary), as the pages show it.
+ACHIEVEMENTS = {"achieved": "达成", "partly": "部分达成", "not_achieved": "未达成"}
 BANDS: dict[str, tuple[Decimal, Decimal]] = {
     "achieved": (Decimal(80), Decimal(100)),
     "partly": (Decimal(60), Decimal(80)),

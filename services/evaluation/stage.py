@@ -13,17 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
-from jixiao.services.notifications.events import returned_to_editors, to_holders, to_user
+from jixiao.services.notifications.events import reviewed, to_holders
 from jixiao.services.projects.models import Project, ProjectStage
 from jixiao.services.projects.stages import StagePlugin, Tab
-from jixiao.services.targets.models import REVIEW_LEVELS
 from jixiao.services.tasks.kinds import (
     ROLE_OF,
     Scope,
     Task,
     active,
     make_task,
-    return_reasons,
     review_tasks,
     revise_tasks,
 )
@@ -69,33 +67,16 @@ def _submitted(session: Session, actor: Actor, project: Project, data: dict[str,
 
 
 def _reviewed(session: Session, actor: Actor, project: Project, data: dict[str, Any]) -> None:
-    evaluation, review = data["evaluation"], data["review"]
-    level = REVIEW_LEVELS[review.level]
-    if review.decision == "return":
-        returned_to_editors(
-            session,
-            project,
-            evaluation.submitted_by,
-            title=f"自评被{level}退回",
-            reasons=return_reasons(review),
-            link=_href(project.id),
-            stage=STAGE,
-        )
-        return
-    final = evaluation.status == "approved"
-    to_user(
+    reviewed(
         session,
+        actor,
         project,
-        evaluation.submitted_by,
-        kind="approved",
-        title=f"自评{level}通过"
-        + (f"：{evaluation.score} 分，{evaluation.grade}" if final else "，已转下一环节"),
-        body=return_reasons(review),
-        link=_href(project.id),
+        data["evaluation"],
+        data["review"],
+        noun="自评",
         stage=STAGE,
+        link=_href(project.id),
     )
-    if not final:
-        to_holders(session, project, "review", STAGE, exclude=actor.username)
 
 
 PLUGINS = (

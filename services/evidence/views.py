@@ -95,7 +95,6 @@ def _panel(project: Project, stage: str, may_write: bool) -> dict[str, Any]:
     }
 
 
-@bp.app_template_global("evidence_beside")
 def required_evidence(project: Project, stage: str) -> dict[str, Any]:
     """The evidence purposes the program requires for `stage` before it is submitted, each 已上传
     or not, and where to upload them (the project's 佐证材料 tab) — the submit pages show it
@@ -111,6 +110,7 @@ def required_evidence(project: Project, stage: str) -> dict[str, Any]:
     }
 
 
+@bp.app_template_global("evidence_beside")
 def evidence_beside(project: Project, stage: str) -> dict[str, Any]:
     """One stage's evidence, read-only, for the page where that stage is reviewed or decided
     (the reviewer sees the files beside the item: DESIGN.md §7). The read policy applies."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jixiao.platform.core.db import Base, utcnow
 from jixiao.platform.core.tenancy import TenantOwned
+from jixiao.services.evaluation.scoring import ACHIEVEMENTS as ACHIEVEMENTS  # the one vocabulary
 from jixiao.services.projects.models import Project
 from jixiao.services.targets.models import TargetLine, TargetSet
 
@@ -26,7 +27,6 @@ ROUND_STATUS_NAMES = {"reported": "已报送", "returned": "已退回", "confirm
 WARNINGS = ("green", "yellow", "red")
 WARNING_NAMES = {"green": "绿色", "yellow": "黄色", "red": "红色"}
 # a qualitative line's progress band
-ACHIEVEMENTS = {"achieved": "达成", "partly": "部分达成", "not_achieved": "未达成"}
 REASON_CATEGORIES = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 

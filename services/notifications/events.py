@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from jixiao.platform.core.actor import Actor
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.stages import event_handler
+from jixiao.services.targets.models import REVIEW_LEVELS
 from jixiao.services.tasks import kinds
 
 from .service import by_username, holders, notify, task_body
@@ -110,6 +111,47 @@ def returned_to_editors(
         project_id=project.id,
         stage=stage,
     )
+
+
+def reviewed(
+    session: Session,
+    actor: Actor,
+    project: Project,
+    subject: Any,
+    review: Any,
+    *,
+    noun: str,
+    stage: str,
+    link: str,
+) -> None:
+    """A level of the review chain decided on `subject` (the targets, the self-evaluation): a return
+    goes to every editor with the reasons; an approval tells the submitter and, unless it was the
+    last level, puts the item into the next level's 待办."""
+    level = REVIEW_LEVELS[review.level]
+    if review.decision == "return":
+        returned_to_editors(
+            session,
+            project,
+            subject.submitted_by,
+            title=f"{noun}被{level}退回",
+            reasons=kinds.return_reasons(review),
+            link=link,
+            stage=stage,
+        )
+        return
+    final = subject.status == "approved"
+    to_user(
+        session,
+        project,
+        subject.submitted_by,
+        kind="approved",
+        title=f"{noun}{level}通过" + ("，已冻结" if final else "，已转下一环节"),
+        body=kinds.return_reasons(review),
+        link=link,
+        stage=stage,
+    )
+    if not final:
+        to_holders(session, project, "review", stage, exclude=actor.username)
 
 
 def announce(session: Session, actor: Actor, name: str, *, project: Project, **data: Any) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
 from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
-from jixiao.services.notifications.events import returned_to_editors, to_holders, to_user
+from jixiao.services.notifications.events import reviewed, to_holders
 from jixiao.services.projects.models import Project, ProjectStage
 from jixiao.services.projects.stages import StagePlugin, Tab
 from jixiao.services.tasks.kinds import (
@@ -20,7 +20,6 @@ from jixiao.services.tasks.kinds import (
     active,
     held_by_editors,
     make_task,
-    return_reasons,
     review_tasks,
     revise_tasks,
 )
@@ -118,32 +117,16 @@ def _adjusted(session: Session, actor: Actor, project: Project, data: dict[str, 
 
 
 def _reviewed(session: Session, actor: Actor, project: Project, data: dict[str, Any]) -> None:
-    target_set, review = data["target_set"], data["review"]
-    level = REVIEW_LEVELS[review.level]
-    if review.decision == "return":
-        returned_to_editors(
-            session,
-            project,
-            target_set.submitted_by,
-            title=f"绩效目标被{level}退回",
-            reasons=return_reasons(review),
-            link=_href(project.id),
-            stage=STAGE,
-        )
-        return
-    final = target_set.status == "approved"
-    to_user(
+    reviewed(
         session,
+        actor,
         project,
-        target_set.submitted_by,
-        kind="approved",
-        title=f"绩效目标{level}通过" + ("，已冻结" if final else "，已转下一环节"),
-        body=return_reasons(review),
-        link=_href(project.id),
+        data["target_set"],
+        data["review"],
+        noun="绩效目标",
         stage=STAGE,
+        link=_href(project.id),
     )
-    if not final:
-        to_holders(session, project, "review", STAGE, exclude=actor.username)
 
 
 PLUGINS = (

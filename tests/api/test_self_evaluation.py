@@ -54,15 +54,33 @@ def approved_targets(api, pid: int) -> list[int]:
     return [line["id"] for line in editor.get(f"/api/v1/projects/{pid}/targets").get_json()["indicators"]]
 
 
-def finish_monitoring(runtime, pid: int) -> None:
-    """Monitoring complete, driven through the service layer (the rounds' API replaces this)."""
-    from jixiao.services.projects.models import Project
-    from jixiao.services.projects.service import set_stage_status
-
-    with runtime.db.transaction(system="test: monitoring complete") as s:
-        project = s.get(Project, pid)
-        assert project is not None
-        set_stage_status(s, project, "monitoring", "approved")
+def finish_monitoring(api, pid: int) -> None:
+    """Monitoring complete through the API: the round of the program's last period (September) of
+    the project's year reported by the editor, every line on its annual target and the budget on
+    序时进度 — which completes the stage and opens the self-evaluation."""
+    editor = api.as_user("xq.editor")
+    project = editor.get(f"/api/v1/projects/{pid}").get_json()
+    year = max(project["years"]) if "years" in project else project["end_year"]
+    progress = []
+    for line in editor.get(f"/api/v1/projects/{pid}/targets").get_json()["indicators"]:
+        if line["value_type"] == "qualitative":
+            progress.append(
+                {"target_indicator_id": line["id"], "achievement": "achieved", "text": "按计划推进"}
+            )
+            continue
+        value = line["target_value"].split(",")[0]
+        progress.append({"target_indicator_id": line["id"], "planned_value": value, "actual_value": value})
+    budget = float(project["budget_amount"]) * 0.8
+    reported = editor.post(
+        f"/api/v1/projects/{pid}/monitoring-rounds",
+        json={
+            "period": f"{year}-09",
+            "as_of": f"{year}-09-30",
+            "budget_executed": f"{budget:.2f}",
+            "progress": progress,
+        },
+    )
+    assert reported.status_code == 201, reported.get_json()
 
 
 @pytest.fixture()
@@ -73,28 +91,9 @@ def targets(api, program_id, unique) -> tuple[int, list[int]]:
     return pid, approved_targets(api, pid)
 
 
-def monitor_through_api(api, pid: int, ids: list[int]) -> None:
-    """Monitoring complete through the API: the September round (the program's last period) of the
-    project's year reported, every line on plan."""
-    planned = [row[3] if row[2] == ">=" else "900000" for row in WORKED]
-    reported = api.as_user("xq.editor").post(
-        f"/api/v1/projects/{pid}/monitoring-rounds",
-        json={
-            "period": "2023-09",
-            "as_of": "2023-09-30",
-            "budget_executed": "950000.00",
-            "progress": [
-                {"target_indicator_id": line_id, "planned_value": value, "actual_value": value}
-                for line_id, value in zip(ids, planned, strict=True)
-            ],
-        },
-    )
-    assert reported.status_code == 201, reported.get_json()
-
-
 @pytest.fixture()
 def opened(api, targets) -> tuple[int, list[int]]:
-    monitor_through_api(api, *targets)
+    finish_monitoring(api, targets[0])
     return targets
 
 
@@ -173,7 +172,7 @@ def test_closed_until_monitoring_is_complete(api, runtime, targets):
         editor.post(path(pid, "/preview"), json=body(ids)),
     ):
         assert resp.status_code == 409 and resp.get_json()["message"] == "跟踪监控尚未完成，不能填报自评"
-    finish_monitoring(runtime, pid)
+    finish_monitoring(api, pid)
     assert editor.put(path(pid), json=body(ids)).status_code == 200
 
 
@@ -245,7 +244,7 @@ def test_a_rate_outside_its_band_is_refused(api, program_id, unique, runtime):
             .status_code
             == 200
         )
-    finish_monitoring(runtime, pid)
+    finish_monitoring(api, pid)
     ids = [line["id"] for line in editor.get(f"/api/v1/projects/{pid}/targets").get_json()["indicators"]]
     form = body(ids)
     form["lines"][2] = {"target_indicator_id": ids[2], "achievement": "partly", "rate": "85"}
@@ -423,7 +422,7 @@ def test_the_programs_required_evidence_is_asked_for_on_submit(api, unique):
     pid = new_project(api, program, unique)["id"]
     through_assessment(api, pid)
     ids = approved_targets(api, pid)
-    monitor_through_api(api, pid, ids)
+    finish_monitoring(api, pid)
     editor = api.as_user("xq.editor")
     refused = editor.post(path(pid, "/submit"), json=body(ids))
     assert refused.status_code == 422, refused.get_json()

@@ -27,8 +27,8 @@ def targets(api, unique) -> tuple[int, list[int]]:
 
 
 @pytest.fixture()
-def opened(runtime, targets) -> tuple[int, list[int]]:
-    finish_monitoring(runtime, targets[0])
+def opened(api, targets) -> tuple[int, list[int]]:
+    finish_monitoring(api, targets[0])
     return targets
 
 

@@ -18,11 +18,11 @@ pytestmark = pytest.mark.browser
 
 def _opened(api, runtime, unique) -> int:
     """A 兴庆区 project with the worked example's targets approved and monitoring complete (the
-    rounds' flow is driven through the service layer, as tests/api/test_self_evaluation.py does)."""
+    September round reported through the API)."""
     pid: int = new_project(api, create_program(api, unique, 10), unique)["id"]
     through_assessment(api, pid)
     approved_targets(api, pid)
-    finish_monitoring(runtime, pid)
+    finish_monitoring(api, pid)
     return pid
 
 
