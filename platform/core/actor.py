@@ -19,6 +19,10 @@ class Actor:
     # The indicator library flows down: the own tenant and every ancestor.
     lineage_tenant_ids: frozenset[int] = field(default_factory=frozenset)
     evaluator_org_id: int | None = None
+    # A third-party evaluator's live grants: (project id, action) pairs — `read`, `joint_review`,
+    # `key_evaluation`, `evidence_read`, `evidence_write` (services/grants). Loaded with the actor on
+    # every request (no cache outlives an expiry).
+    grants: frozenset[tuple[int, str]] = field(default_factory=frozenset)
     request_id: str | None = None
     client_id: str | None = None
 
@@ -31,6 +35,18 @@ class Actor:
     @property
     def is_province(self) -> bool:
         return self.tenant_level == "province"
+
+    @property
+    def is_evaluator(self) -> bool:
+        return self.tenant_id is None and self.evaluator_org_id is not None
+
+    @property
+    def granted_project_ids(self) -> frozenset[int]:
+        return frozenset(project_id for project_id, _ in self.grants)
+
+    def granted(self, project_id: int, action: str) -> bool:
+        """Holds a live grant of `action` on the project."""
+        return (project_id, action) in self.grants
 
     def can_read_tenant(self, tenant_id: int | None) -> bool:
         return tenant_id is not None and tenant_id in self.readable_tenant_ids
