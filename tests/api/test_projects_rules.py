@@ -673,7 +673,8 @@ def test_monitoring_periods_are_months_in_order(api, unique):
     """`monitoring.periods`: the months of the rounds, 1–12, in order, each once; else 422 naming it."""
     for bad in ([9, 3], [3, 13], [], [3, 3], ["03"]):
         resp = api.as_user("nx.admin").post(
-            PROGRAMS, json=_program_body(f"监控期试点{unique}{bad}", settings={"monitoring": {"periods": bad}})
+            PROGRAMS,
+            json=_program_body(f"监控期试点{unique}{bad}", settings={"monitoring": {"periods": bad}}),
         )
         assert resp.status_code == 422, bad
         assert "monitoring.periods" in str(resp.get_json()["errors"]), bad

@@ -397,9 +397,7 @@ def test_an_adjustment_is_a_task_without_the_programs_deadline(api, program_id, 
     # the targets are done; the monitoring rounds of the (past) project year are now due
     due = tasks(api, "xq.editor", pid)
     assert {(t["kind"], t["stage"]) for t in due} == {("fill", "monitoring")}
-    assert sorted(t["title"] for t in due) == sorted(
-        f"填报 2023-{m} 监控" for m in ("03", "09")
-    )
+    assert sorted(t["title"] for t in due) == sorted(f"填报 2023-{m} 监控" for m in ("03", "09"))
     adjusted = api.as_user("xq.editor").post(
         f"/api/v1/projects/{pid}/targets/adjustments",
         json={"reason": "政策变化", "explanation": "省级补助标准上调，相应调整绩效目标"},
