@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from jixiao.platform.core.actor import Actor
+from jixiao.platform.core.actor import ACTOR_EXTENSIONS, Actor
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, scopes_for_roles
 from jixiao.platform.core.errors import NotFound, ValidationFailed
@@ -56,7 +56,7 @@ def build_actor(
     roles = frozenset(user.roles)
     allowed = scopes_for_roles(roles)
     tenant = user.tenant
-    return Actor(
+    actor = Actor(
         user_id=user.id,
         username=user.username,
         tenant_id=tenant.id if tenant else None,
@@ -70,6 +70,9 @@ def build_actor(
         request_id=request_id,
         client_id=client_id,
     )
+    for extend in ACTOR_EXTENSIONS:
+        actor = extend(session, actor)
+    return actor
 
 
 def find_login_user(session: Session, username: str) -> User | None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -50,3 +55,9 @@ class Actor:
 
     def can_read_tenant(self, tenant_id: int | None) -> bool:
         return tenant_id is not None and tenant_id in self.readable_tenant_ids
+
+
+# What completes an actor beyond the tenant hierarchy (an evaluator's live grants …): each is called
+# by `tenants.build_actor` with the session and the actor, and returns the actor to use. A
+# capability registers itself here at import, so that the tenants layer imports no capability.
+ACTOR_EXTENSIONS: list[Callable[[Session, Actor], Actor]] = []

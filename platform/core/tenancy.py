@@ -2,7 +2,11 @@
 
 A model declares itself walled by inheriting `TenantOwned` (the common case: a non-null
 `tenant_id`, readable by the owner and every tenant above it, writable by the owner only) or by
-inheriting `Walled` and saying its own rules. From then on:
+inheriting `Walled` and saying its own rules. A third-party evaluator has no tenant: it reads the
+rows of exactly the projects it holds a live grant on (`Actor.grants`) — each `TenantOwned` class
+says how a row reaches its project (`__wall_project__`: its `project_id` column by default, `"id"`
+for the project itself, `("target_set_id", "TargetSet")` through a parent, None for rows that
+belong to no project, which an evaluator never reads). From then on:
 
 * every ORM SELECT/UPDATE/DELETE in a session with an actor gets `with_loader_criteria` for the
   walled classes, so code never adds the filter by hand;
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, ForeignKey, Select, event, false
+from sqlalchemy import ColumnElement, ForeignKey, Select, event, false, select
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -61,6 +65,18 @@ class TenantOwned(Walled):
     """Owned by one tenant; visible to it and every tenant above it (pilot data flows up)."""
 
     __wall_abstract__ = True
+    # How a row reaches its project, for an evaluator's grants (see the module's docstring).
+    __wall_project__: ClassVar[str | tuple[str, str] | None] = "project_id"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        concrete = not cls.__dict__.get("__wall_abstract__", False) and "__tablename__" in cls.__dict__
+        if concrete and cls.__wall_project__ == "project_id" and "project_id" not in cls.__annotations__:
+            raise TypeError(
+                f"{cls.__name__}: a TenantOwned row must say how it reaches its project, for an "
+                "evaluator's grants — set __wall_project__ = \"id\", (\"<parent fk column>\", "
+                "\"<Parent class>\") or None (platform/core/tenancy.py)"
+            )
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr
@@ -68,9 +84,26 @@ class TenantOwned(Walled):
 
     @classmethod
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        if actor.is_evaluator:
+            return cls.wall_granted_criteria(sorted(actor.granted_project_ids))
         if not actor.readable_tenant_ids:
             return false()
         return cls.tenant_id.in_(sorted(actor.readable_tenant_ids))
+
+    @classmethod
+    def wall_granted_criteria(cls, project_ids: list[int]) -> ColumnElement[bool]:
+        """The rows of these projects (an evaluator's live grants)."""
+        how = cls.__wall_project__
+        if not project_ids or how is None:
+            return false()
+        if isinstance(how, str):
+            column: Any = getattr(cls, how)
+            return column.in_(project_ids)
+        via, parent_name = how
+        parent = next(c for c in _registry if c.__name__ == parent_name)
+        assert issubclass(parent, TenantOwned)
+        parents = select(parent.id).where(parent.wall_granted_criteria(project_ids))  # type: ignore[attr-defined]
+        return getattr(cls, via).in_(parents)
 
     @classmethod
     def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:

@@ -21,7 +21,7 @@ from jixiao.platform.core.schema import INT_MAX, text_problem
 from jixiao.tenants import service as tenants
 
 from . import health, oauth, request_guard
-from .context import Unauthenticated, close_sessions, request_id, runtime, system_db
+from .context import Unauthenticated, close_sessions, record_grant_uses, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
 from .pages import htmx_page_path, is_htmx, may, person, viewing_other_tenant
@@ -204,6 +204,7 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _stamp(response):  # type: ignore[no-untyped-def]
+        record_grant_uses(response.status_code)
         response.headers["X-Request-ID"] = request_id()
         if request.path.startswith(("/api/", "/oauth/")):
             response.headers.setdefault("Cache-Control", "no-store")

@@ -67,3 +67,23 @@ def close_sessions(_exc: BaseException | None = None) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def record_grant_uses(status: int) -> None:
+    """Audit each request that relied on an evaluator's grant (the projects it reached through one,
+    noted by `projects.service.get_project`), in its own transaction: a read commits nothing else."""
+    session: Session | None = g.get("db")
+    uses = sorted(session.info.get("grant_uses", ())) if session is not None else []
+    if not uses:
+        return
+    from jixiao.platform.core.audit import record
+
+    with runtime().db.transaction(actor()) as s:
+        for project_id in uses:
+            record(
+                s,
+                "grants.use",
+                object_type="project",
+                object_id=project_id,
+                after={"method": request.method, "path": request.path, "status": status},
+            )

@@ -8,6 +8,7 @@ from jixiao.services.evaluation import api as evaluation_api
 from jixiao.services.evaluation import views as evaluation_pages
 from jixiao.services.evidence import api as evidence_api
 from jixiao.services.evidence import views as evidence_pages
+from jixiao.services.grants import api as grants_api
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
 from jixiao.services.monitoring import api as monitoring_api
@@ -36,6 +37,7 @@ API_BLUEPRINTS = [
     targets_api.blp,
     monitoring_api.blp,
     evaluation_api.blp,
+    grants_api.blp,
     evidence_api.blp,
     tasks_api.blp,
     notifications_api.blp,

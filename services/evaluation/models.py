@@ -72,6 +72,7 @@ class SelfEvaluation(TenantOwned, Base):
 
 class SelfEvaluationLine(TenantOwned, Base):
     __tablename__ = "self_evaluation_lines"
+    __wall_project__ = ("evaluation_id", "SelfEvaluation")
     __table_args__ = (UniqueConstraint("evaluation_id", "target_line_id"),)
     __wall_abstract__ = False
 
@@ -97,6 +98,7 @@ class SelfEvaluationLine(TenantOwned, Base):
 
 class SelfEvaluationReview(TenantOwned, Base):
     __tablename__ = "self_evaluation_reviews"
+    __wall_project__ = ("evaluation_id", "SelfEvaluation")
     __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -55,13 +55,21 @@ class UnsupportedType(DomainError):
 
 
 @policy("evidence.read", scope="evidence:read")
-def _may_read(actor: Actor) -> None:
-    """Anyone with the scope who can see the project (walls)."""
+def _may_read(actor: Actor, *, project_id: int | None = None) -> None:
+    """Anyone with the scope who can see the project (walls); an evaluator with `evidence_read`
+    granted on it."""
+    if actor.is_evaluator and (project_id is None or not actor.granted(project_id, "evidence_read")):
+        raise Forbidden("授权事项不含「查看佐证材料」(evidence_read)，不能查看该项目的佐证材料")
 
 
 @policy("evidence.write", scope="evidence:write")
 def _may_write(actor: Actor, *, project: Project) -> None:
-    """Project units and the bureau admin of the project's own tenant upload and delete."""
+    """Project units and the bureau admin of the project's own tenant upload and delete; an
+    evaluator with `evidence_write` granted on the project uploads (its report, working papers)."""
+    if actor.is_evaluator:
+        if not actor.granted(project.id, "evidence_write"):
+            raise Forbidden("授权事项不含「上传佐证材料」(evidence_write)，不能上传该项目的佐证材料")
+        return
     require_role(
         actor, "project_editor", "bureau_admin", message="只有项目单位填报人或财政局管理员可以上传佐证材料"
     )
@@ -157,7 +165,7 @@ def list_evidence(
     include_history: bool = False,
 ) -> list[Evidence]:
     project = get_project(session, actor, project_id)
-    authorize(actor, "evidence.read")
+    authorize(actor, "evidence.read", project_id=project.id)
     stmt = select(Evidence).where(Evidence.project_id == project.id).order_by(Evidence.stage, Evidence.id)
     if stage:
         stmt = stmt.where(Evidence.stage == stage)
@@ -166,10 +174,12 @@ def list_evidence(
 
 
 def get_evidence(session: Session, actor: Actor, evidence_id: int) -> Evidence:
-    authorize(actor, "evidence.read")
     item = session.get(Evidence, evidence_id)
     if item is None or item.status not in ("current", "superseded"):
         raise NotFound(f"佐证材料 {evidence_id} 不存在")
+    authorize(actor, "evidence.read", project_id=item.project_id)
+    if actor.is_evaluator:
+        get_project(session, actor, item.project_id)  # the grant's use, audited
     return item
 
 

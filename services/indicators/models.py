@@ -65,6 +65,7 @@ class _LibraryOwned(TenantOwned):
     """Walls for the library: readable along the owner's lineage (down) and subtree (up)."""
 
     __wall_abstract__ = True
+    __wall_project__ = None  # the library belongs to no project
 
     @classmethod
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
@@ -222,6 +223,7 @@ class IndicatorProposal(TenantOwned, Base):
     shared copy owned by the parent, provenance kept) or declines with a reason. Both sides see it."""
 
     __tablename__ = "indicator_proposals"
+    __wall_project__ = None  # no project: an evaluator reads none
     __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)

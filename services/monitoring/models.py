@@ -116,6 +116,7 @@ class MonitoringRound(TenantOwned, Base):
 
 class MonitoringLine(TenantOwned, Base):
     __tablename__ = "monitoring_lines"
+    __wall_project__ = ("round_id", "MonitoringRound")
     __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,6 +177,7 @@ class Correction(TenantOwned, Base):
 
 class CorrectionEntry(TenantOwned, Base):
     __tablename__ = "correction_entries"
+    __wall_project__ = ("correction_id", "Correction")
     __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)

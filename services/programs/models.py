@@ -14,9 +14,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    column,
     false,
     or_,
     select,
+    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,6 +62,39 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "allowed_types": ["pdf", "doc", "docx", "xls", "xlsx", "jpg", "png", "zip"],
         "required_purposes": {},
     },
+    # 重点评价: the framework the key evaluation's form starts from (the Ministry's 决策 15, 过程 15,
+    # 产出 35, 效益 35 with its second-level items; the evaluator may adapt it) and the gap (points)
+    # between the key and the self-evaluation that the comparison flags (services/evaluation/key)
+    "key_evaluation": {
+        "framework": [
+            {"dimension": "决策", "group": "项目立项", "item": "立项依据充分性", "weight": 3},
+            {"dimension": "决策", "group": "项目立项", "item": "立项程序规范性", "weight": 2},
+            {"dimension": "决策", "group": "绩效目标", "item": "绩效目标合理性", "weight": 3},
+            {"dimension": "决策", "group": "绩效目标", "item": "绩效指标明确性", "weight": 2},
+            {"dimension": "决策", "group": "资金投入", "item": "预算编制科学性", "weight": 3},
+            {"dimension": "决策", "group": "资金投入", "item": "资金分配合理性", "weight": 2},
+            {"dimension": "过程", "group": "资金管理", "item": "资金到位率", "weight": 3},
+            {"dimension": "过程", "group": "资金管理", "item": "预算执行率", "weight": 3},
+            {"dimension": "过程", "group": "资金管理", "item": "资金使用合规性", "weight": 3},
+            {"dimension": "过程", "group": "组织实施", "item": "管理制度健全性", "weight": 3},
+            {"dimension": "过程", "group": "组织实施", "item": "制度执行有效性", "weight": 3},
+            {"dimension": "产出", "group": "", "item": "产出数量", "weight": 10},
+            {"dimension": "产出", "group": "", "item": "产出质量", "weight": 10},
+            {"dimension": "产出", "group": "", "item": "产出时效", "weight": 8},
+            {"dimension": "产出", "group": "", "item": "产出成本", "weight": 7},
+            {"dimension": "效益", "group": "项目效益", "item": "经济效益", "weight": 7},
+            {"dimension": "效益", "group": "项目效益", "item": "社会效益", "weight": 7},
+            {"dimension": "效益", "group": "项目效益", "item": "生态效益", "weight": 7},
+            {"dimension": "效益", "group": "项目效益", "item": "可持续影响", "weight": 7},
+            {"dimension": "效益", "group": "满意度", "item": "服务对象满意度", "weight": 7},
+        ],
+        "gap_warning": 10,
+    },
+    # 结果应用: the budget recommendation suggested for each grade (prioritise 优先保障, improve 督促改进,
+    # reduce 削减, cancel 取消); finance may choose another one with a reason (services/results)
+    "result_application": {
+        "recommendations": {"优": "prioritise", "良": "improve", "中": "reduce", "差": "cancel"},
+    },
 }
 
 
@@ -96,6 +131,7 @@ class Program(TenantOwned, Base):
     participating tenant."""
 
     __tablename__ = "programs"
+    __wall_project__ = None  # an evaluator's programs: `wall_granted_criteria` below
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
     __wall_abstract__ = False
 
@@ -118,7 +154,18 @@ class Program(TenantOwned, Base):
         return merged_settings(self.settings)
 
     @classmethod
+    def wall_granted_criteria(cls, project_ids: list[int]) -> ColumnElement[bool]:
+        """An evaluator reads the programs of the projects it holds a grant on (the projects depend
+        on the programs, so their table is named here rather than imported)."""
+        if not project_ids:
+            return false()
+        projects = table("projects", column("id"), column("program_id"))
+        return cls.id.in_(select(projects.c.program_id).where(projects.c.id.in_(project_ids)))
+
+    @classmethod
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
+        if actor.is_evaluator:
+            return cls.wall_granted_criteria(sorted(actor.granted_project_ids))
         own = cls.tenant_id.in_(sorted(actor.readable_tenant_ids)) if actor.readable_tenant_ids else false()
         if not actor.readable_tenant_ids:
             return own

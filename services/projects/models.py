@@ -55,6 +55,7 @@ STAGE_STATUS_NAMES = {
 
 class Project(TenantOwned, Base):
     __tablename__ = "projects"
+    __wall_project__ = "id"
     __table_args__ = (UniqueConstraint("tenant_id", "program_id", "name"),)
     __wall_abstract__ = False
 

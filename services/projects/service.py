@@ -19,6 +19,8 @@ from jixiao.platform.core.pagination import Page, paginate
 from jixiao.services.programs.models import STAGE_NAMES, STAGES, Program, ProgramTenant
 from jixiao.services.programs.service import has_ended
 
+from jixiao.services.grants.models import why_not
+
 from .models import FUND_SOURCES, PROJECT_CLASSES, Project, ProjectStage, initial_stages
 
 MONEY_RE = re.compile(r"^\d{1,16}(\.\d{1,2})?$")
@@ -54,10 +56,18 @@ def _may_decide_as_finance(actor: Actor, *, project: Project) -> None:
 
 
 def get_project(session: Session, actor: Actor, project_id: int) -> Project:
+    """The project, as far as the walls let the actor see it: another tenant's is 404; an
+    evaluator's whose grant expired or was revoked is 403 with the reason and the date (it knew of
+    it). An evaluator's reach through a grant is noted for the audit of grant uses."""
     authorize(actor, "projects.read")
     project = session.get(Project, project_id)
     if project is None:
+        reason = why_not(session, actor, project_id)
+        if reason:
+            raise Forbidden(reason)
         raise NotFound(f"项目 {project_id} 不存在")
+    if actor.is_evaluator:
+        session.info.setdefault("grant_uses", set()).add(project.id)
     return project
 
 

@@ -77,6 +77,7 @@ class TargetSet(TenantOwned, Base):
 
 class TargetLine(TenantOwned, Base):
     __tablename__ = "target_lines"
+    __wall_project__ = ("target_set_id", "TargetSet")
     __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +97,7 @@ class TargetLine(TenantOwned, Base):
 
 class TargetReview(TenantOwned, Base):
     __tablename__ = "target_reviews"
+    __wall_project__ = ("target_set_id", "TargetSet")
     __wall_abstract__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
