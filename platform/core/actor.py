@@ -28,6 +28,9 @@ class Actor:
     # `key_evaluation`, `evidence_read`, `evidence_write` (services/grants). Loaded with the actor on
     # every request (no cache outlives an expiry).
     grants: frozenset[tuple[int, str]] = field(default_factory=frozenset)
+    # … and the tenants of those projects: what it writes (a 联审, its key evaluation, a report file)
+    # belongs to them — the flush guard's measure, never a read criterion
+    granted_tenant_ids: frozenset[int] = field(default_factory=frozenset)
     request_id: str | None = None
     client_id: str | None = None
 

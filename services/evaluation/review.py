@@ -45,6 +45,7 @@ def _approved(session: Session, project: Project, evaluation: SelfEvaluation) ->
 
 SELF_EVALUATION = chain.Chain(
     noun="自评",
+    stage="self_evaluation",
     policy="self_evaluation.review",
     audit_action="self_evaluation.review",
     event="self_evaluation.reviewed",

@@ -92,7 +92,7 @@ def with_grants(session: Session, actor: Actor) -> Actor:
         return actor
     now = utcnow()
     live = session.execute(
-        select(Grant.project_id, Grant.actions, Grant.user_ids)
+        select(Grant.project_id, Grant.actions, Grant.user_ids, Grant.tenant_id)
         .where(
             Grant.evaluator_org_id == actor.evaluator_org_id,
             Grant.revoked_at.is_(None),
@@ -100,13 +100,11 @@ def with_grants(session: Session, actor: Actor) -> Actor:
         )
         .execution_options(all_tenants=True)
     ).all()
-    pairs = {
-        (project_id, action)
-        for project_id, actions, user_ids in live
-        if not user_ids or actor.user_id in user_ids
-        for action in {"read", *actions}
-    }
-    return dataclasses.replace(actor, grants=frozenset(pairs))
+    mine = [row for row in live if not row.user_ids or actor.user_id in row.user_ids]
+    pairs = {(row.project_id, action) for row in mine for action in {"read", *row.actions}}
+    return dataclasses.replace(
+        actor, grants=frozenset(pairs), granted_tenant_ids=frozenset(row.tenant_id for row in mine)
+    )
 
 
 def why_not(session: Session, actor: Actor, project_id: int) -> str | None:
@@ -121,6 +119,34 @@ def why_not(session: Session, actor: Actor, project_id: int) -> str | None:
     if last.revoked_at is not None:
         return f"对该项目的授权已于 {last.revoked_at.date().isoformat()} 被 {last.revoked_by} 撤销"
     return f"对该项目的授权已于 {last.expires_at.isoformat(timespec='seconds')} 到期"
+
+
+def grantees(
+    session: Session, project_id: int, action: str, exclude: tuple[str | None, ...] = ()
+) -> list[Any]:
+    """The active evaluator users holding a live grant of `action` on the project (whom a 联审 or a
+    key evaluation to write concerns) — the evaluators' side of the notifications' `holders`."""
+    from jixiao.tenants.models import User
+
+    now = utcnow()
+    grants = session.execute(
+        select(Grant)
+        .where(Grant.project_id == project_id, Grant.revoked_at.is_(None), Grant.expires_at > now)
+        .execution_options(all_tenants=True)
+    ).scalars()
+    found: dict[int, Any] = {}
+    for grant in grants:
+        if action not in {"read", *grant.actions}:
+            continue
+        users = session.execute(
+            select(User)
+            .where(User.evaluator_org_id == grant.evaluator_org_id, User.is_active.is_(True))
+            .execution_options(all_tenants=True)
+        ).scalars()
+        for user in users:
+            if grant.covers(user.id) and user.username not in exclude:
+                found[user.id] = user
+    return [found[k] for k in sorted(found)]
 
 
 ACTOR_EXTENSIONS.append(with_grants)

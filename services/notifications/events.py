@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
+from jixiao.services.grants.models import grantees
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.stages import event_handler
 from jixiao.services.targets.models import REVIEW_LEVELS
@@ -48,9 +49,15 @@ def to_holders(
     task = task_of(session, project, kind, stage, item)
     if task is None:
         return
+    excluded = (exclude, *task.excluded)
+    if task.role == "evaluator":  # 联审 / 重点评价: the users of the organisations granted it
+        action = "joint_review" if task.kind == "review" else "key_evaluation"
+        users = grantees(session, project.id, action, exclude=excluded)
+    else:
+        users = holders(session, project.tenant_id, task.role, exclude=excluded)
     notify(
         session,
-        holders(session, project.tenant_id, task.role, exclude=(exclude, *task.excluded)),
+        users,
         tenant_id=project.tenant_id,
         kind="task",
         title=f"待办：{project.name} · {task.title}",

@@ -50,6 +50,8 @@ class _Private(Walled):
 
     def wall_may_write(self, actor: Actor) -> bool:
         if getattr(self, "id", None) is None:  # a new row: about an item of the actor's own tenant
+            if actor.is_evaluator:  # … or of a project it holds a grant on (its 联审 returned …)
+                return self.tenant_id in actor.granted_tenant_ids
             return self.tenant_id is not None and self.tenant_id == actor.tenant_id
         return actor.user_id is not None and self.user_id == actor.user_id
 

@@ -57,6 +57,9 @@ def holders(session: Session, tenant_id: int, role: str, exclude: Iterable[str |
         .join(UserRole, UserRole.user_id == User.id)
         .where(User.tenant_id == tenant_id, User.is_active.is_(True), UserRole.role == role)
         .order_by(User.id)
+        # the recipients in the project's tenant, whoever acts — a granted evaluator too, who sees
+        # no tenant's users: the filter above bounds the crossing
+        .execution_options(all_tenants=True)
     )
     names = sorted({name for name in exclude if name})
     if names:
@@ -69,9 +72,9 @@ def by_username(session: Session, tenant_id: int, username: str | None) -> list[
         return []
     return list(
         session.execute(
-            select(User).where(
-                User.username == username, User.tenant_id == tenant_id, User.is_active.is_(True)
-            )
+            select(User)
+            .where(User.username == username, User.tenant_id == tenant_id, User.is_active.is_(True))
+            .execution_options(all_tenants=True)  # bounded by the tenant, as `holders`
         ).scalars()
     )
 

@@ -55,6 +55,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "cost_counts_in": "产出",
         "qualitative_midpoints": {"achieved": 90, "partly": 70, "not_achieved": 30},
     },
+    # 联审: the chains (of the targets, of the self-evaluation) that a granted third-party evaluator
+    # reviews after 复核 — *default* none
+    "joint_review": {"stages": []},
     # deadline reminders: days before a stage deadline (one reminder per threshold), and once overdue
     "reminders": {"days_before": [3]},
     "evidence": {

@@ -179,6 +179,12 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         and sorted(set(periods)) == periods
     ):
         problems.append("设置项 monitoring.periods 须为 1–12 的月份列表，按先后排列且不重复（如 [3, 9]）")
+    joint = settings.get("joint_review")
+    joint_stages = joint.get("stages") if isinstance(joint, dict) else None
+    if joint_stages is not None and not (
+        isinstance(joint_stages, list) and all(st in ("targets", "self_evaluation") for st in joint_stages)
+    ):
+        problems.append("设置项 joint_review.stages 只能包含 targets（绩效目标）、self_evaluation（自评）")
     evidence = settings.get("evidence")
     required = evidence.get("required_purposes") if isinstance(evidence, dict) else None
     if required is not None and not (
@@ -189,7 +195,7 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         )
     ):
         problems.append("设置项 evidence.required_purposes 须为 {阶段: [材料用途…]}，用途不超过 40 个字")
-    for key in ("monitoring", "self_evaluation", "evidence", "reminders"):
+    for key in ("monitoring", "self_evaluation", "evidence", "reminders", "joint_review"):
         if key in settings and not isinstance(settings[key], dict):
             problems.append(f"设置项 {key} 须为对象")
     return {"settings": problems} if problems else {}

@@ -59,6 +59,7 @@ class Chain:
     `reviewer`, `reviewed_at` and `snapshot`, made by `review_row(**columns)`."""
 
     noun: str  # 绩效目标 / 自评: what the messages call it
+    stage: str  # its lifecycle stage: the program's `joint_review.stages` may add 联审 after 复核
     policy: str  # who may review at a level (`review_policy`)
     audit_action: str  # e.g. "targets.review"
     event: str  # announced after each decision, e.g. "targets.reviewed"
@@ -71,11 +72,25 @@ class Chain:
     audit_of: Callable[[Any], dict[str, Any]] = field(default=lambda subject: {})  # extra audit fields
 
 
+def levels(project: Project, chain: Chain) -> tuple[str, ...]:
+    """The chain's levels for this project: 初审 → 复核, then 联审 by a granted third-party evaluator
+    where the program's `joint_review.stages` names the chain's stage."""
+    joint = project.program.effective_settings.get("joint_review", {}).get("stages") or []
+    return (*CHAIN, "joint") if chain.stage in joint else CHAIN
+
+
 def review_policy(noun: str) -> Callable[..., None]:
     """The rule of every chain: 初审 by the department reviewer, 复核 by the bureau admin — of the
-    project's own tenant; a reviewer of the other level is told whose turn it is."""
+    project's own tenant; 联审 by an evaluator holding a live `joint_review` grant on the project;
+    a reviewer of the other level is told whose turn it is."""
 
     def check(actor: Actor, *, project: Project, level: str) -> None:
+        if level == "joint" or actor.is_evaluator:
+            if level != "joint":
+                raise Conflict(f"{noun}当前处于{REVIEW_LEVELS[level]}环节，第三方机构只参与联审")
+            if not (actor.is_evaluator and actor.granted(project.id, "joint_review")):
+                raise Forbidden(f"{noun}的联审由获授权「联审」(joint_review) 的第三方机构进行")
+            return
         if project.tenant_id != actor.tenant_id:
             raise Forbidden("上级单位对下级项目只读")
         if not actor.has_role(ROLE_OF_LEVEL[level]):
@@ -94,7 +109,7 @@ def decide(
     the submission (its new review last in `reviews`)."""
     project = get_project(session, actor, project_id)
     authorize(actor, "projects.read")
-    if project.tenant_id != actor.tenant_id:
+    if project.tenant_id != actor.tenant_id and not actor.is_evaluator:
         raise Forbidden("上级单位对下级项目只读")
     subject = chain.load(session, actor, project)
     if subject is None or subject.status != "submitted" or subject.review_level is None:
@@ -134,8 +149,8 @@ def decide(
         subject.status = "returned"
         subject.review_level = None
         chain.on_return(session, project, subject)
-    elif CHAIN.index(level) + 1 < len(CHAIN):
-        subject.review_level = CHAIN[CHAIN.index(level) + 1]
+    elif (chain_levels := levels(project, chain)).index(level) + 1 < len(chain_levels):
+        subject.review_level = chain_levels[chain_levels.index(level) + 1]
     else:
         subject.status = "approved"
         subject.review_level = None
@@ -200,6 +215,7 @@ def _targets_approved(session: Session, project: Project, target_set: TargetSet)
 
 TARGETS = Chain(
     noun="绩效目标",
+    stage="targets",
     policy="targets.review",
     audit_action="targets.review",
     event="targets.reviewed",

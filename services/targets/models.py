@@ -21,7 +21,7 @@ SET_STATUSES = ("draft", "submitted", "returned", "approved", "superseded")
 REVIEW_LEVELS = {"first": "初审", "finance": "复核", "joint": "联审"}
 # Who reviews at each level (联审 by a granted evaluator arrives with the grants).
 ROLE_OF_LEVEL = {"first": "dept_reviewer", "finance": "bureau_admin", "joint": "evaluator"}
-# The chain's levels in order (联审 joins it with the grants).
+# The chain's levels in order; 联审 ("joint") follows where the program says so (chain.levels).
 CHAIN = ("first", "finance")
 COMMENT_KEYS = {
     "completeness": "完整性",

@@ -128,6 +128,9 @@ class Scope:
 
     tenant_id: int | None = None
     project_id: int | None = None  # one project's items (the notifications of a state change)
+    # an evaluator: the projects it holds live grants on, and the grants ((project, action) pairs)
+    project_ids: frozenset[int] | None = None
+    grants: frozenset[tuple[int, str]] = field(default_factory=frozenset)
     username: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
@@ -149,6 +152,8 @@ def active(scope: Scope, *entities: Any) -> Select[Any]:
         stmt = stmt.where(Project.tenant_id == scope.tenant_id)
     if scope.project_id is not None:
         stmt = stmt.where(Project.id == scope.project_id)
+    if scope.project_ids is not None:
+        stmt = stmt.where(Project.id.in_(sorted(scope.project_ids)))
     return stmt
 
 
@@ -271,6 +276,12 @@ def review_tasks(
         excluded = tuple(filter(None, (obj.submitted_by, *approvers)))
         if scope.username in excluded:
             continue
+        if (
+            obj.review_level == "joint"
+            and not scope.everyone
+            and (project.id, "joint_review") not in scope.grants
+        ):
+            continue  # 联审: only an evaluator holding the `joint_review` grant on the project
         last = obj.reviews[-1] if obj.reviews else None
         since = obj.submitted_at
         if last is not None and obj.submitted_at and last.reviewed_at >= obj.submitted_at:

@@ -89,9 +89,20 @@ def tasks_for(
         problems["stage"] = [f"阶段须为：{'、'.join(STAGE_NAMES)}"]
     if problems:
         raise ValidationFailed(next(iter(problems.values()))[0], errors=problems)
-    if actor.tenant_id is None:
-        return []  # evaluators: their kinds arrive with the grants
-    scope = Scope(tenant_id=actor.tenant_id, username=actor.username, roles=actor.roles, scopes=actor.scopes)
+    if actor.is_evaluator:  # its granted projects' items (联审, 重点评价 …)
+        scope = Scope(
+            project_ids=actor.granted_project_ids,
+            grants=actor.grants,
+            username=actor.username,
+            roles=actor.roles,
+            scopes=actor.scopes,
+        )
+    elif actor.tenant_id is None:
+        return []
+    else:
+        scope = Scope(
+            tenant_id=actor.tenant_id, username=actor.username, roles=actor.roles, scopes=actor.scopes
+        )
     found = _run(session, scope, today or local_today(), kind)
     return matching(found, stage=stage, overdue=overdue)
 
