@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.db import utcnow
+from jixiao.platform.core.runtime import current_runtime
+from jixiao.services.grants.models import Grant, grantees
 from jixiao.services.projects.models import Project
 from jixiao.services.tasks.kinds import local_today
 from jixiao.services.tasks.service import all_tasks
 
 from .models import Delivery
-from .service import OUTBOUND_KEY, enqueue_after_commit, holders, notify, task_body
+from .service import OUTBOUND_KEY, by_username, enqueue_after_commit, holders, notify, task_body
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,45 @@ def thresholds(project: Project) -> list[int]:
         if days >= 0:
             found.add(days)
     return sorted(found, reverse=True)
+
+
+def _expiring_grants(session: Session, day: date) -> int:
+    """A grant about to expire: N days before (the program's thresholds), to the evaluators it
+    covers and to the admin who granted it — once per grant, expiry and threshold."""
+    zone = ZoneInfo(current_runtime().settings.timezone)
+    now = utcnow()
+    written = 0
+    live = session.execute(select(Grant).where(Grant.revoked_at.is_(None), Grant.expires_at > now)).scalars()
+    for grant in live:
+        expiry = grant.expires_at.astimezone(zone)
+        left = (expiry.date() - day).days
+        due = [d for d in thresholds(grant.project) if left <= d]
+        if not due:
+            continue
+        evaluators = [
+            u
+            for u in grantees(session, grant.project_id, "read")
+            if u.evaluator_org_id == grant.evaluator_org_id
+        ]
+        written += len(
+            notify(
+                session,
+                [u for u in evaluators if grant.covers(u.id)]
+                + by_username(session, grant.tenant_id, grant.granted_by),
+                tenant_id=grant.tenant_id,
+                kind="reminder",
+                title=(
+                    f"授权即将到期：{grant.project.name} · {grant.org.name}"
+                    f"（{expiry.strftime('%Y-%m-%d %H:%M')} 到期，剩余 {left} 天）"
+                ),
+                body="到期后第三方机构将不能再访问该项目；如需延长，请撤销后重新授权。",
+                link=f"/projects/{grant.project_id}",
+                project_id=grant.project_id,
+                stage=grant.project.stage,
+                dedupe_key=f"grant:{grant.id}:{grant.expires_at.isoformat()}:d{min(due)}",
+            )
+        )
+    return written
 
 
 def remind(session: Session, today: date | None = None) -> dict[str, int]:
@@ -63,10 +105,15 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
                 continue
             threshold = f"d{min(due)}"
             title = f"截止提醒：{task.project_name} · {task.title}（{task.deadline} 截止，剩余 {left} 天）"
+        if task.role == "evaluator":  # 联审 / 重点评价: the users of the organisations granted it
+            action = "joint_review" if task.kind == "review" else "key_evaluation"
+            recipients = grantees(session, task.project_id, action, exclude=task.excluded)
+        else:
+            recipients = holders(session, task.tenant_id, task.role, exclude=task.excluded)
         written += len(
             notify(
                 session,
-                holders(session, task.tenant_id, task.role, exclude=task.excluded),
+                recipients,
                 tenant_id=task.tenant_id,
                 kind="reminder",
                 title=title,
@@ -77,6 +124,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
                 dedupe_key=f"remind:{task.key}:{task.deadline}:{threshold}",
             )
         )
+    written += _expiring_grants(session, day)
     # deliveries whose job never ran (Redis down at commit), or whose worker died while sending
     now = utcnow()
     stale = list(

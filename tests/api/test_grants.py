@@ -212,3 +212,20 @@ def test_the_walls_hold_for_every_kind_of_row(api, runtime, org_id, projects):
     assert other_lines
     with runtime.db.transaction(evaluator) as s:
         assert not other_lines & set(s.execute(select(TargetLine.id)).scalars())
+
+
+def test_a_grant_about_to_expire_is_a_reminder_to_both_sides(api, settings, real_services, org_id, projects):
+    from tests.api.test_work_queue import notes
+    from tests.support.cli import run_cli
+
+    granted, _ = projects
+    assert give(api, granted, org_id, ["read"]).status_code == 201  # until tomorrow
+    for _ in range(2):  # once, however often the daily job runs
+        ran = run_cli(settings, real_services, "remind", "--today", date.today().isoformat())
+        assert ran.returncode == 0, ran.stderr
+    for user in ("eval.ningping", "xq.admin"):
+        [reminder] = [
+            n for n in notes(api, user, granted) if n["kind"] == "reminder" and "授权即将到期" in n["title"]
+        ]
+        assert "宁夏绩评咨询有限公司" in reminder["title"] and "剩余 1 天" in reminder["title"], user
+    assert [n for n in notes(api, "xq.editor", granted) if "授权即将到期" in n["title"]] == []
