@@ -8,6 +8,7 @@ from jixiao.platform.core import audit, oauth_models  # noqa: F401
 from jixiao.platform.core.db import Base
 from jixiao.services.assessment import models as assessment_models  # noqa: F401
 from jixiao.services.evaluation import models as evaluation_models  # noqa: F401
+from jixiao.services.evaluation.key import models as key_evaluation_models  # noqa: F401
 from jixiao.services.evidence import models as evidence_models  # noqa: F401
 from jixiao.services.grants import models as grant_models  # noqa: F401
 from jixiao.services.indicators import models as indicator_models  # noqa: F401

@@ -78,12 +78,17 @@ def record_grant_uses(status: int) -> None:
         return
     from jixiao.platform.core.audit import record
 
-    with runtime().db.transaction(actor()) as s:
-        for project_id in uses:
-            record(
-                s,
-                "grants.use",
-                object_type="project",
-                object_id=project_id,
-                after={"method": request.method, "path": request.path, "status": status},
-            )
+    assert session is not None
+    # the request's own work is done (committed, or to be discarded as teardown would): the uses are
+    # written in the same session — a second connection would wait on its lock (SQLite)
+    session.rollback()
+    session.info.pop("grant_uses", None)
+    for project_id in uses:
+        record(
+            session,
+            "grants.use",
+            object_type="project",
+            object_id=project_id,
+            after={"method": request.method, "path": request.path, "status": status},
+        )
+    session.commit()

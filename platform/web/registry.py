@@ -6,9 +6,11 @@ from jixiao.services.assessment import api as assessment_api
 from jixiao.services.assessment import views as assessment_pages
 from jixiao.services.evaluation import api as evaluation_api
 from jixiao.services.evaluation import views as evaluation_pages
+from jixiao.services.evaluation.key import api as key_evaluation_api
 from jixiao.services.evidence import api as evidence_api
 from jixiao.services.evidence import views as evidence_pages
 from jixiao.services.grants import api as grants_api
+from jixiao.services.grants import views as grants_pages
 from jixiao.services.indicators import api as indicators_api
 from jixiao.services.indicators import views as indicators_pages
 from jixiao.services.monitoring import api as monitoring_api
@@ -37,6 +39,7 @@ API_BLUEPRINTS = [
     targets_api.blp,
     monitoring_api.blp,
     evaluation_api.blp,
+    key_evaluation_api.blp,
     grants_api.blp,
     evidence_api.blp,
     tasks_api.blp,
@@ -58,6 +61,7 @@ PAGE_BLUEPRINTS = [
     monitoring_pages.bp,
     evaluation_pages.bp,
     evidence_pages.bp,
+    grants_pages.bp,
     tasks_pages.bp,
     notifications_pages.bp,
 ]

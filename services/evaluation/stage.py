@@ -26,6 +26,7 @@ from jixiao.services.tasks.kinds import (
     revise_tasks,
 )
 
+from .key.stage import PLUGIN as KEY_EVALUATION
 from .models import ACHIEVEMENTS, STATUS_NAMES, SelfEvaluation
 
 STAGE = "self_evaluation"
@@ -67,6 +68,8 @@ def _submitted(session: Session, actor: Actor, project: Project, data: dict[str,
 
 
 def _reviewed(session: Session, actor: Actor, project: Project, data: dict[str, Any]) -> None:
+    if data["evaluation"].status == "approved":  # the key evaluation now awaits the granted evaluators
+        to_holders(session, project, "fill", "evaluation")
     reviewed(
         session,
         actor,
@@ -98,4 +101,5 @@ PLUGINS = (
         },
         events={"self_evaluation.submitted": _submitted, "self_evaluation.reviewed": _reviewed},
     ),
+    KEY_EVALUATION,  # 重点评价 (key/stage.py)
 )

@@ -15,6 +15,7 @@ from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, policy, require_role
 from jixiao.platform.core.errors import NotFound, StaleVersion, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
+from jixiao.services.evaluation.key.framework import settings_problems as key_evaluation_problems
 from jixiao.tenants.models import Tenant
 
 from .models import DEFAULT_SETTINGS, STAGE_NAMES, STAGES, Program, ProgramTenant, merged_settings
@@ -195,6 +196,7 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         )
     ):
         problems.append("设置项 evidence.required_purposes 须为 {阶段: [材料用途…]}，用途不超过 40 个字")
+    problems += key_evaluation_problems(settings.get("key_evaluation"))
     for key in ("monitoring", "self_evaluation", "evidence", "reminders", "joint_review"):
         if key in settings and not isinstance(settings[key], dict):
             problems.append(f"设置项 {key} 须为对象")

@@ -229,3 +229,20 @@ def test_a_grant_about_to_expire_is_a_reminder_to_both_sides(api, settings, real
         ]
         assert "宁夏绩评咨询有限公司" in reminder["title"] and "剩余 1 天" in reminder["title"], user
     assert [n for n in notes(api, "xq.editor", granted) if "授权即将到期" in n["title"]] == []
+
+
+def test_an_evaluator_with_evidence_write_uploads_its_report(api, org_id, projects):
+    granted, _ = projects
+    assert give(api, granted, org_id, ["read", "evidence_read", "evidence_write"]).status_code == 201
+    uploaded = api.as_user("eval.ningping").post(
+        f"/api/v1/projects/{granted}/evidence",
+        data={
+            "file": (io.BytesIO(b"%PDF-1.7\n" + b"0" * 256), "评价工作底稿.pdf"),
+            "stage": "assessment",
+            "purpose": "其他",
+        },
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    listed = api.as_user("xq.editor").get(f"/api/v1/projects/{granted}/evidence").get_json()
+    assert "评价工作底稿.pdf" in {f["filename"] for f in listed}

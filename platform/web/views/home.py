@@ -2,8 +2,9 @@
 
 The home page is the user's work queue (待办 / 已办, `jixiao.services.tasks.views`) first, with the
 overview of the viewed tenant (programs, library, users, the divisions below) beside it. An
-evaluator has no tenant: beside its queue are the project grants it holds (an empty state until a
-bureau grants one; the grants model arrives with the key-evaluation stage).
+evaluator has no tenant: beside its queue is its portal — the grants it holds, live first, each
+with its countdown, its actions and (while live) a link to the project behind it
+(`jixiao.services.grants.views`); an empty state until a bureau grants one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import func, select
 
 from jixiao.platform.core.errors import NotFound
 from jixiao.platform.web.pages import own_path
+from jixiao.services.grants import views as grant_pages
 from jixiao.services.indicators.models import Indicator
 from jixiao.services.programs.models import Program
 from jixiao.services.tasks import views as work_queue
@@ -74,7 +76,9 @@ def index() -> Any:
     if viewing is None:
         # an evaluator has no tenant: its home is what its grants give it, not a tenant's counters
         org = db().get(EvaluatorOrg, who.evaluator_org_id) if who.evaluator_org_id else None
-        return render_template("home.html", viewing=None, org=org, grants=[], read_only=False, **queue)
+        return render_template(
+            "home.html", viewing=None, org=org, grants=grant_pages.portal(), read_only=False, **queue
+        )
     children = list(
         db().execute(select(Tenant).where(Tenant.parent_id == viewing.id).order_by(Tenant.code)).scalars()
     )

@@ -12,6 +12,7 @@ exactly what the API says. The header, stepper and tabs come from
 
 from __future__ import annotations
 
+from ..key import views as key_views  # noqa: F401 - 重点评价's pages join the blueprint
 from . import fill, review  # noqa: F401 - their routes join the blueprint
 from .common import bp
 
