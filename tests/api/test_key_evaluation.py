@@ -343,6 +343,14 @@ def test_a_return_goes_back_to_the_evaluator_with_the_opinion(api, opened):
     assert returned.status_code == 200 and returned.get_json()["status"] == "returned"
     shown = evaluator.get(path(pid)).get_json()
     assert shown["decisions"][-1]["opinion"] == "效益的评分依据不足" and stage_status(api, pid) == "draft"
+    # the evaluator has it back in its 待办 and is told why
+    items = evaluator.get("/api/v1/me/tasks?page_size=200").get_json()["items"]
+    assert any(
+        t["project_id"] == pid and t["kind"] == "revise" and "效益的评分依据不足" in t["detail"]
+        for t in items
+    )
+    notes = evaluator.get("/api/v1/me/notifications?page_size=200").get_json()["items"]
+    assert any(n["project_id"] == pid and "修改退回的重点评价" in n["title"] for n in notes)
     again = evaluator.put(
         path(pid),
         json={**full, "scores": [*FOUR[:3], item("效益", "社会效益", "35", "33", "满意度调查 600 份")]},

@@ -99,8 +99,8 @@ def _submitted(session: Session, actor: Actor, project: Project, data: dict[str,
 def _decided(session: Session, actor: Actor, project: Project, data: dict[str, Any]) -> None:
     """Returned: the granted evaluators have it to revise again (with the opinion); accepted: they
     hear that it is final."""
-    decision = data["decision"]
-    if decision.decision == "return":
+    last = data["evaluation"].decisions[-1]
+    if last.decision == "return":
         to_holders(session, project, "revise", STAGE, exclude=actor.username)
         return
     notify(
@@ -109,7 +109,7 @@ def _decided(session: Session, actor: Actor, project: Project, data: dict[str, A
         tenant_id=project.tenant_id,
         kind="approved",
         title=f"{project.name} · 重点评价已审定通过",
-        body=decision.opinion or "",
+        body=last.opinion or "",
         link=_href(project.id),
         project_id=project.id,
         stage=STAGE,
