@@ -74,8 +74,8 @@ class TenantOwned(Walled):
         if concrete and cls.__wall_project__ == "project_id" and "project_id" not in cls.__annotations__:
             raise TypeError(
                 f"{cls.__name__}: a TenantOwned row must say how it reaches its project, for an "
-                "evaluator's grants — set __wall_project__ = \"id\", (\"<parent fk column>\", "
-                "\"<Parent class>\") or None (platform/core/tenancy.py)"
+                'evaluator\'s grants — set __wall_project__ = "id", ("<parent fk column>", '
+                '"<Parent class>") or None (platform/core/tenancy.py)'
             )
 
     @declared_attr

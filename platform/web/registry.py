@@ -20,6 +20,8 @@ from jixiao.services.notifications import views as notifications_pages
 from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
 from jixiao.services.projects import views as projects_pages
+from jixiao.services.results import api as results_api
+from jixiao.services.results import views as results_pages
 from jixiao.services.targets import api as targets_api
 from jixiao.services.targets import views as targets_pages
 from jixiao.services.tasks import api as tasks_api
@@ -40,6 +42,7 @@ API_BLUEPRINTS = [
     monitoring_api.blp,
     evaluation_api.blp,
     key_evaluation_api.blp,
+    results_api.blp,
     grants_api.blp,
     evidence_api.blp,
     tasks_api.blp,
@@ -60,6 +63,7 @@ PAGE_BLUEPRINTS = [
     targets_pages.bp,
     monitoring_pages.bp,
     evaluation_pages.bp,
+    results_pages.bp,
     evidence_pages.bp,
     grants_pages.bp,
     tasks_pages.bp,

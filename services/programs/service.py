@@ -197,6 +197,19 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
     ):
         problems.append("设置项 evidence.required_purposes 须为 {阶段: [材料用途…]}，用途不超过 40 个字")
     problems += key_evaluation_problems(settings.get("key_evaluation"))
+    results = settings.get("result_application")
+    recommendations = results.get("recommendations") if isinstance(results, dict) else None
+    if recommendations is not None and not (
+        isinstance(recommendations, dict)
+        and set(recommendations) <= {"优", "良", "中", "差"}
+        and all(v in ("prioritise", "improve", "reduce", "cancel") for v in recommendations.values())
+    ):
+        problems.append(
+            "设置项 result_application.recommendations 须为 {等级（优/良/中/差）: 建议}，"
+            "建议为 prioritise（优先保障）、improve（督促改进）、reduce（削减）、cancel（取消）之一"
+        )
+    if "result_application" in settings and not isinstance(results, dict):
+        problems.append("设置项 result_application 须为对象")
     for key in ("monitoring", "self_evaluation", "evidence", "reminders", "joint_review"):
         if key in settings and not isinstance(settings[key], dict):
             problems.append(f"设置项 {key} 须为对象")

@@ -16,10 +16,9 @@ from jixiao.platform.core.authz import authorize, policy, require_role
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
+from jixiao.services.grants.models import why_not
 from jixiao.services.programs.models import STAGE_NAMES, STAGES, Program, ProgramTenant
 from jixiao.services.programs.service import has_ended
-
-from jixiao.services.grants.models import why_not
 
 from .models import FUND_SOURCES, PROJECT_CLASSES, Project, ProjectStage, initial_stages
 

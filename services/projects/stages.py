@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from jixiao.services.tasks.kinds import Scope, Task
 
 # The packages with a `stage.py`, in lifecycle order (jixiao.services.<name>.stage).
-STAGE_MODULES = ("assessment", "targets", "monitoring", "evaluation")
+STAGE_MODULES = ("assessment", "targets", "monitoring", "evaluation", "results")
 
 TaskQuery = Callable[["Session", "Scope", "date"], "list[Task]"]
 EventHandler = Callable[["Session", "Actor", "Project", dict[str, Any]], None]

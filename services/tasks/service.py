@@ -139,7 +139,9 @@ class Done:
             return f"/projects/{self.project_id}/assessment"
         if self.action == "targets.review":
             return f"/projects/{self.project_id}/targets/review"
-        return f"/projects/{self.project_id}/targets/versions"
+        if self.stage == "targets":
+            return f"/projects/{self.project_id}/targets/versions"
+        return f"/projects/{self.project_id}"  # the overview, with the stage's card and tabs
 
 
 def _summary(event: AuditEvent) -> str:

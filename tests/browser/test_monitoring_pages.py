@@ -127,7 +127,10 @@ def test_finance_confirms_and_issues_a_talk_the_editor_answers(fresh_page, api, 
     # the filter swaps the list in place: closed ones only → not there
     editor.get_by_test_id("status-filter").select_option("closed")
     editor.wait_for_url("**/corrections?status=closed")
-    expect(editor.locator("[data-testid^=inbox-row-]").filter(has_text="受益户数严重滞后")).to_have_count(0)
+    editor.wait_for_load_state("networkidle")
+    expect(editor.locator("[data-testid^=inbox-row-]").filter(has_text="受益户数严重滞后")).to_have_count(
+        0, timeout=15_000
+    )
     editor.get_by_test_id("status-filter").select_option("open")
     row = editor.locator("[data-testid^=inbox-row-]").filter(has_text="受益户数严重滞后")
     expect(row).to_have_count(1)

@@ -183,7 +183,7 @@ def test_queue_notifications_review_and_return(fresh_page, live_server, api, uni
     expect(dept.get_by_test_id("work-queue")).to_be_visible()
     expect(row).to_have_count(0)
     dept.get_by_test_id("tab-done").click()
-    expect(dept).to_have_url(f"{live_server}/?tab=done")
+    expect(dept).to_have_url(f"{live_server}/?tab=done", timeout=15_000)  # the swap, then the address
     expect(dept.get_by_test_id("tab-done")).to_have_attribute("aria-current", "page")
     done = dept.locator(f'[data-testid="done-row"][data-project-id="{pid}"]')
     expect(done).to_have_count(1)

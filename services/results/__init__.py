@@ -1,0 +1,1 @@
+"""Result application (结果应用): rectification notices, the budget recommendation, public disclosure."""
