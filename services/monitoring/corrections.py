@@ -165,6 +165,17 @@ def issue(
     return _marked([found], today)[0]
 
 
+def _finance_on_open(
+    session: Session, actor: Actor, project_id: int, round_id: int, correction_id: int
+) -> tuple[Project, Correction]:
+    """The project and a correction not yet closed, for finance to act on (ask again, close, adjust)."""
+    project = get_project(session, actor, project_id)
+    found = _find(session, project, round_id, correction_id)
+    authorize(actor, "projects.finance", project=project)
+    _not_closed(found)
+    return project, found
+
+
 def ask_again(
     session: Session,
     actor: Actor,
@@ -174,10 +185,7 @@ def ask_again(
     data: dict[str, Any],
     today: date,
 ) -> Correction:
-    project = get_project(session, actor, project_id)
-    found = _find(session, project, round_id, correction_id)
-    authorize(actor, "projects.finance", project=project)
-    _not_closed(found)
+    project, found = _finance_on_open(session, actor, project_id, round_id, correction_id)
     errors: dict[str, list[str]] = {}
     text = _text_problem(data.get("text"), "text", "再次要求的内容", errors)
     _deadline_problem(data.get("deadline"), today, errors)
@@ -203,10 +211,7 @@ def close(
     opinion: str | None,
     today: date,
 ) -> Correction:
-    project = get_project(session, actor, project_id)
-    found = _find(session, project, round_id, correction_id)
-    authorize(actor, "projects.finance", project=project)
-    _not_closed(found)
+    project, found = _finance_on_open(session, actor, project_id, round_id, correction_id)
     found.status = "closed"
     found.closed_by = actor.username
     found.closed_at = utcnow()
@@ -229,10 +234,7 @@ def open_adjustment(
     today: date,
 ) -> Correction:
     """A target adjustment from a correction request (finance): the targets' adjustment flow."""
-    project = get_project(session, actor, project_id)
-    found = _find(session, project, round_id, correction_id)
-    authorize(actor, "projects.finance", project=project)
-    _not_closed(found)
+    project, found = _finance_on_open(session, actor, project_id, round_id, correction_id)
     if found.adjustment_target_set_id is not None:
         raise Conflict(
             f"该{found.kind}要求已发起过目标调整（第 {found.adjustment.number if found.adjustment else '?'} 版）"
