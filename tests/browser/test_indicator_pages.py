@@ -631,9 +631,14 @@ def test_derive_from_a_shared_indicator_then_edit_with_a_stale_version(page, uni
     assert page.problems == [], "\n".join(page.problems)
 
 
-def test_evaluator_reads_the_shared_library(page):
+def test_evaluator_reads_the_shared_library(page, live_server):
+    """The evaluator's navigation is its portal only (issue 13); the shared library still reads by
+    its address (an evaluator looking up an indicator's explanation while it evaluates)."""
     _login(page, "eval.ningping")
-    _open_library(page)
+    settle(page)
+    expect(page.locator("nav.navbar").get_by_role("link", name="指标库", exact=True)).to_have_count(0)
+    page.goto(f"{live_server}/indicators/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("指标库")
     expect(page.get_by_test_id("new-indicator")).to_have_count(0)
     expect(_rows(page).first).to_contain_text("宁夏回族自治区")
     settle(page)

@@ -110,7 +110,8 @@ def test_finance_confirms_and_issues_a_talk_the_editor_answers(fresh_page, api, 
     expect(finance.get_by_test_id("round-status")).to_have_text("已确认")
     expect(finance.get_by_test_id("confirm-round")).to_have_count(0)
     finance.get_by_test_id("issue-kind").select_option("约谈")
-    finance.get_by_test_id("issue-text").fill("受益户数严重滞后，请说明原因并提交整改方案")
+    talk = f"受益户数严重滞后（{unique}），请说明原因并提交整改方案"  # other tests close theirs
+    finance.get_by_test_id("issue-text").fill(talk)
     finance.get_by_test_id("issue-deadline").fill(LATER)
     finance.get_by_test_id("issue-correction").click()
     finance.wait_for_load_state("load")
@@ -121,18 +122,18 @@ def test_finance_confirms_and_issues_a_talk_the_editor_answers(fresh_page, api, 
 
     editor = signed_in(fresh_page, "xq.editor")
     go(editor, "/corrections")
-    row = editor.locator("[data-testid^=inbox-row-]").filter(has_text="受益户数严重滞后")
+    row = editor.locator("[data-testid^=inbox-row-]").filter(has_text=f"受益户数严重滞后（{unique}）")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("待答复")
     # the filter swaps the list in place: closed ones only → not there
     editor.get_by_test_id("status-filter").select_option("closed")
     editor.wait_for_url("**/corrections?status=closed")
     editor.wait_for_load_state("networkidle")
-    expect(editor.locator("[data-testid^=inbox-row-]").filter(has_text="受益户数严重滞后")).to_have_count(
-        0, timeout=15_000
-    )
+    expect(
+        editor.locator("[data-testid^=inbox-row-]").filter(has_text=f"受益户数严重滞后（{unique}）")
+    ).to_have_count(0, timeout=15_000)
     editor.get_by_test_id("status-filter").select_option("open")
-    row = editor.locator("[data-testid^=inbox-row-]").filter(has_text="受益户数严重滞后")
+    row = editor.locator("[data-testid^=inbox-row-]").filter(has_text=f"受益户数严重滞后（{unique}）")
     expect(row).to_have_count(1)
     row.locator("a").first.click()
     editor.wait_for_load_state("load")
