@@ -33,10 +33,11 @@ class GrantCreateSchema(InputSchema):
         fields.Int(), load_default=list, metadata={"description": "只授权给机构的这些用户；省略为全机构"}
     )
     actions = fields.List(
-        fields.Str(), required=True, metadata={"description": "授权事项", "enum": list(ACTIONS)}
+        fields.Str(metadata={"enum": list(ACTIONS)}), required=True, metadata={"description": "授权事项"}
     )
     expires_at = Expiry(
-        required=True, metadata={"description": "授权截止时间（日期：当日结束）", "example": "2027-06-30"}
+        required=True,
+        metadata={"type": "string", "description": "授权截止时间（日期：当日结束）", "example": "2027-06-30"},
     )
 
 

@@ -78,6 +78,11 @@ def done_actions() -> dict[str, str]:
     return {action: text for p in plugins() for action, text in p.done.items()}
 
 
+def done_stage(action: str) -> str | None:
+    """The stage whose 已办 action this is (the plugin that declared it)."""
+    return next((p.stage for p in plugins() if action in p.done), None)
+
+
 def labels() -> dict[str, Mapping[str, str]]:
     """Every stage's page vocabularies (the `project_labels()` of the templates)."""
     return {key: names for p in plugins() for key, names in p.labels.items()}

@@ -148,8 +148,15 @@ class DisclosureSchema(Schema):
     tenant_name = fields.Str()
     department = fields.Str()
     years = fields.Str()
-    budget_amount = fields.Decimal(as_string=True, places=2)
-    self_evaluation_score = fields.Decimal(as_string=True, places=2, allow_none=True)
+    budget_amount = fields.Decimal(
+        as_string=True, places=2, metadata={"type": "string", "format": "decimal", "example": "1250000.00"}
+    )
+    self_evaluation_score = fields.Decimal(
+        as_string=True,
+        places=2,
+        allow_none=True,
+        metadata={"type": "string", "format": "decimal", "example": "90.83"},
+    )
     self_evaluation_grade = fields.Str(allow_none=True, metadata=GRADE)
     key_evaluation_grade = fields.Str(allow_none=True, metadata=GRADE)
     findings = fields.Str()

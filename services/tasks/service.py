@@ -25,7 +25,7 @@ from jixiao.platform.core.pagination import Page, clamp, paginate
 from jixiao.services.assessment.models import CONCLUSIONS
 from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project
-from jixiao.services.projects.stages import done_actions
+from jixiao.services.projects.stages import done_actions, done_stage
 from jixiao.services.targets.models import REVIEW_LEVELS
 
 from .kinds import KIND_NAMES, Scope, Task, find, local_today
@@ -195,7 +195,7 @@ def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 
                 project_id=pids[e.id],
                 project_name=project.name if project else "",
                 tenant_code=project.owner.code if project else "",
-                stage=e.action.split(".")[0],
+                stage=done_stage(e.action) or "",
                 summary=_summary(e),
             )
         )
