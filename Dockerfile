@@ -39,11 +39,10 @@ RUN pip wheel --find-links=/wheels --wheel-dir /wheels .
 # runtime
 FROM ${PYTHON_IMAGE} AS runtime
 
-# Debian packages the app needs at run time. None today: every dependency ships a manylinux
-# wheel (psycopg[binary] bundles libpq). Chinese PDF reports will need fonts and a renderer,
-# e.g. "fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0" for WeasyPrint, or
-# "fonts-noto-cjk libreoffice-writer-nogui" for headless LibreOffice (RECIPES.md).
-ARG RUNTIME_PACKAGES=""
+# Debian packages the app needs at run time: the pilot reports' and 专报's PDF are WeasyPrint's
+# (Pango) with the Noto CJK fonts embedded (README "Pilot reports"); the rest ships as manylinux
+# wheels (psycopg[binary] bundles libpq, matplotlib draws the charts).
+ARG RUNTIME_PACKAGES="fonts-noto-cjk fontconfig libpango-1.0-0 libpangoft2-1.0-0"
 RUN if [ -n "${RUNTIME_PACKAGES}" ]; then \
       apt-get update \
       && apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES} \

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Debian packages the suite needs: chromium (browser tests), Noto CJK fonts (Chinese pages and
-# PDFs), poppler-utils (pdftotext/pdftoppm). Installs only what is missing; needs root or sudo.
+# PDFs), Pango (WeasyPrint's PDFs), poppler-utils (pdftotext/pdffonts), LibreOffice Writer (the
+# reports' Word files must convert cleanly). Installs only what is missing; needs root or sudo.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+for lib in libpango-1.0-0 libpangoft2-1.0-0 fontconfig; do
+  dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
+done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -67,6 +67,10 @@ class TenantOwned(Walled):
     __wall_abstract__ = True
     # How a row reaches its project, for an evaluator's grants (see the module's docstring).
     __wall_project__: ClassVar[str | tuple[str, str] | None] = "project_id"
+    # Who writes its rows: the owner only (the rule), or the owner and every tenant above it — a
+    # pilot report, which the province accepts and the city comments on (services/reports); the
+    # service still says which level may do what.
+    __wall_writers__: ClassVar[str] = "owner"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -109,12 +113,18 @@ class TenantOwned(Walled):
     def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:
         if actor.tenant_id is None:
             return false()
+        if cls.__wall_writers__ == "owner_and_above":
+            return cls.tenant_id.in_(sorted(actor.readable_tenant_ids))
         return cls.tenant_id == actor.tenant_id
 
     def wall_may_write(self, actor: Actor) -> bool:
         if actor.is_evaluator:  # what its grants let it do, in the tenants of its granted projects
             return self.tenant_id in actor.granted_tenant_ids
-        return actor.tenant_id is not None and self.tenant_id == actor.tenant_id
+        if actor.tenant_id is None:
+            return False
+        if self.__wall_writers__ == "owner_and_above":
+            return self.tenant_id in actor.readable_tenant_ids
+        return self.tenant_id == actor.tenant_id
 
 
 def walled_classes() -> list[type[Walled]]:

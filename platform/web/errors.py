@@ -41,6 +41,16 @@ def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES) or request.path in ("/readyz", "/healthz")
 
 
+def _string_keys(value: Any) -> Any:
+    """Error keys as strings: a multipart field without a name reaches the validator as None (and
+    a JSON body may not mix None and text keys)."""
+    if isinstance(value, dict):
+        return {("" if k is None else str(k)): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
+
+
 def error_response(
     status: int,
     message: str | None = None,
@@ -51,7 +61,7 @@ def error_response(
     if wants_json():
         body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
         if errors:
-            body["errors"] = errors
+            body["errors"] = _string_keys(errors)
         resp = jsonify(body)
     elif status == 429 and request.path == "/login":  # keep the form, say why it is refused
         username = (request.form.get("username") or "").strip()

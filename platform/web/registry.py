@@ -20,6 +20,7 @@ from jixiao.services.notifications import views as notifications_pages
 from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
 from jixiao.services.projects import views as projects_pages
+from jixiao.services.reports import api as reports_api
 from jixiao.services.results import api as results_api
 from jixiao.services.results import views as results_pages
 from jixiao.services.targets import api as targets_api
@@ -43,6 +44,7 @@ API_BLUEPRINTS = [
     evaluation_api.blp,
     key_evaluation_api.blp,
     results_api.blp,
+    reports_api.blp,
     grants_api.blp,
     evidence_api.blp,
     tasks_api.blp,

@@ -243,12 +243,35 @@ def _case_fields(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_case(session: Session, actor: Actor, data: dict[str, Any]) -> Case:
+    """A case; with `project_id`, the 规范管理蓝本 of a project whose pilot report was accepted (its
+    approved targets, scores and findings; 409 before the acceptance)."""
     authorize(actor, "cases.write")
+    published: dict[str, Any] = {}
+    if data.get("project_id") is not None:
+        # the reports capability knows when a project's report was accepted (imported here only:
+        # the library does not depend on the lifecycle otherwise)
+        from jixiao.services.reports.cases import from_project
+
+        published = from_project(session, actor, data["project_id"])
+        data = {
+            **data,
+            **{k: published[k] for k in ("project_class", "category", "text", "indicator_ids")},
+            **{k: v for k, v in data.items() if k in ("project_class", "text") and v},
+        }
     fields = _case_fields(session, data)
-    case = Case(tenant_id=actor.tenant_id, shared=True, source_project_id=data.get("project_id"), **fields)
+    extra = {k: published[k] for k in ("source_report_id", "targets", "scores", "findings") if k in published}
+    case = Case(
+        tenant_id=actor.tenant_id, shared=True, source_project_id=data.get("project_id"), **fields, **extra
+    )
     session.add(case)
     session.flush()
-    record(session, "case.create", object_type="case", object_id=case.id, after=fields)
+    record(
+        session,
+        "case.publish" if published else "case.create",
+        object_type="case",
+        object_id=case.id,
+        after={**fields, **({"project_id": data["project_id"]} if published else {})},
+    )
     return case
 
 

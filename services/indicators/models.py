@@ -277,6 +277,13 @@ class Case(_LibraryOwned, Base):
     text: Mapped[str] = mapped_column(Text, default="")
     indicator_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     source_project_id: Mapped[int | None]
+    # 规范管理蓝本 (a case published from an accepted pilot report's project): the project's approved
+    # targets [{indicator_id, name, level1, level2, direction, target_value, unit, weight, value_type}],
+    # its scores {self_score, self_grade, key_score, key_grade} and findings, and the report
+    source_report_id: Mapped[int | None]
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    findings: Mapped[str] = mapped_column(Text, default="")
     shared: Mapped[bool] = mapped_column(default=False, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -205,6 +205,12 @@ class CaseSchema(Schema):
     text = fields.Str(metadata={"multiline": True})
     indicator_ids = fields.List(fields.Int())
     project_id = fields.Int(attribute="source_project_id", allow_none=True)
+    report_id = fields.Int(attribute="source_report_id", allow_none=True)
+    targets = fields.List(
+        fields.Dict(), metadata={"description": "规范管理蓝本: the project's approved targets (a template)"}
+    )
+    scores = fields.Dict(metadata={"description": "self_score, self_grade, key_score, key_grade"})
+    findings = fields.Str(metadata={"multiline": True})
     version = fields.Int()
     created_at = fields.DateTime()
 

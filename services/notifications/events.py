@@ -161,9 +161,10 @@ def reviewed(
         to_holders(session, project, "review", stage, exclude=actor.username)
 
 
-def announce(session: Session, actor: Actor, name: str, *, project: Project, **data: Any) -> None:
+def announce(session: Session, actor: Actor, name: str, *, project: Project | None, **data: Any) -> None:
     """A lifecycle event happened in this transaction: tell whoever it concerns (the handler the
-    event's stage registered; an event nobody registered tells no one)."""
+    event's stage registered; an event nobody registered tells no one). `project` is None for an
+    event of a track without one (a pilot report's: its `data` says which)."""
     handler = event_handler(name)
     if handler is not None:
         handler(session, actor, project, data)

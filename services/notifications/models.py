@@ -33,7 +33,8 @@ DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
 
 
 class _Private(Walled):
-    """Read and updated by the recipient only; created by a user of the item's own tenant."""
+    """Read and updated by the recipient only; created by a user of the item's own tenant or of a
+    tenant above it (the province accepting a county's pilot report)."""
 
     __wall_abstract__ = True
 
@@ -52,7 +53,7 @@ class _Private(Walled):
         if getattr(self, "id", None) is None:  # a new row: about an item of the actor's own tenant
             if actor.is_evaluator:  # … or of a project it holds a grant on (its 联审 returned …)
                 return self.tenant_id in actor.granted_tenant_ids
-            return self.tenant_id is not None and self.tenant_id == actor.tenant_id
+            return self.tenant_id is not None and self.tenant_id in actor.readable_tenant_ids
         return actor.user_id is not None and self.user_id == actor.user_id
 
 

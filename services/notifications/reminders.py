@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.runtime import current_runtime
 from jixiao.services.grants.models import Grant, grantees
-from jixiao.services.projects.models import Project
+from jixiao.services.programs.models import Program
 from jixiao.services.tasks.kinds import local_today
 from jixiao.services.tasks.service import all_tasks
 
@@ -28,16 +28,16 @@ from .service import OUTBOUND_KEY, by_username, enqueue_after_commit, holders, n
 log = logging.getLogger(__name__)
 
 
-def thresholds(project: Project) -> list[int]:
+def thresholds(program: Program) -> list[int]:
     """The program's `reminders.days_before` (a number or a list); values that are not whole
     numbers ≥ 0 are ignored rather than stopping every tenant's reminders."""
-    raw = (project.program.effective_settings.get("reminders") or {}).get("days_before", 3)
+    raw = (program.effective_settings.get("reminders") or {}).get("days_before", 3)
     found = set()
     for value in raw if isinstance(raw, list) else [raw]:
         try:
             days = int(value)
         except (TypeError, ValueError):
-            log.warning("program %s: reminders.days_before value %r ignored", project.program_id, value)
+            log.warning("program %s: reminders.days_before value %r ignored", program.id, value)
             continue
         if days >= 0:
             found.add(days)
@@ -54,7 +54,7 @@ def _expiring_grants(session: Session, day: date) -> int:
     for grant in live:
         expiry = grant.expires_at.astimezone(zone)
         left = (expiry.date() - day).days
-        due = [d for d in thresholds(grant.project) if left <= d]
+        due = [d for d in thresholds(grant.project.program) if left <= d]
         if not due:
             continue
         evaluators = [
@@ -91,8 +91,8 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
     for task in all_tasks(session, day):
         if task.deadline is None:
             continue
-        project = session.get(Project, task.project_id)  # loaded by the kinds' query (identity map)
-        assert project is not None
+        program = session.get(Program, task.program_id)  # loaded by the kinds' query (identity map)
+        assert program is not None
         left = (task.deadline - day).days
         if left < 0:
             threshold, title = (
@@ -100,7 +100,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
                 f"已逾期：{task.project_name} · {task.title}（截止 {task.deadline}）",
             )
         else:
-            due = [d for d in thresholds(project) if left <= d]
+            due = [d for d in thresholds(program) if left <= d]
             if not due:
                 continue
             threshold = f"d{min(due)}"

@@ -98,7 +98,22 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "result_application": {
         "recommendations": {"优": "prioritise", "良": "improve", "中": "reduce", "差": "cancel"},
     },
+    # 验收: the checklist the province scores a pilot report on (items and maximum points) and the
+    # pass mark (services/reports)
+    "acceptance": {
+        "checklist": [
+            {"item": "事前绩效评估", "max": 15},
+            {"item": "绩效目标管理", "max": 20},
+            {"item": "绩效跟踪监控", "max": 20},
+            {"item": "绩效评价", "max": 20},
+            {"item": "结果应用", "max": 15},
+            {"item": "资料完整性", "max": 10},
+        ],
+        "pass_mark": 60,
+    },
 }
+# A program's deadlines: one per stage, and the pilot report's (试点报告; else the program's end).
+DEADLINE_NAMES = {**STAGE_NAMES, "pilot_report": "试点报告"}
 
 
 def merged_settings(overrides: dict[str, Any] | None) -> dict[str, Any]:

@@ -18,7 +18,14 @@ from jixiao.platform.core.pagination import Page, paginate
 from jixiao.services.evaluation.key.framework import settings_problems as key_evaluation_problems
 from jixiao.tenants.models import Tenant
 
-from .models import DEFAULT_SETTINGS, STAGE_NAMES, STAGES, Program, ProgramTenant, merged_settings
+from .models import (
+    DEADLINE_NAMES,
+    DEFAULT_SETTINGS,
+    STAGES,
+    Program,
+    ProgramTenant,
+    merged_settings,
+)
 
 
 @policy("programs.read", scope="projects:read")
@@ -107,15 +114,15 @@ def _check(
     if "deadlines" not in data and program is not None:
         raw_deadlines = {k: date.fromisoformat(v) for k, v in (program.deadlines or {}).items()}
     for stage, value in (raw_deadlines or {}).items():
-        if stage not in STAGES:
+        if stage not in DEADLINE_NAMES:
             errors.setdefault("deadlines", []).append(f"未知阶段「{stage}」")
             continue
         if not isinstance(value, date):
-            errors.setdefault("deadlines", []).append(f"{STAGE_NAMES[stage]}的截止日期无效")
+            errors.setdefault("deadlines", []).append(f"{DEADLINE_NAMES[stage]}的截止日期无效")
             continue
         if start and end and not (start <= value <= end):
             errors.setdefault("deadlines", []).append(
-                f"{STAGE_NAMES[stage]}的截止日期 {value.isoformat()} 须在试点期间内"
+                f"{DEADLINE_NAMES[stage]}的截止日期 {value.isoformat()} 须在试点期间内"
             )
         deadlines[stage] = value.isoformat()
     settings = current("settings") or {}
@@ -197,6 +204,7 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
     ):
         problems.append("设置项 evidence.required_purposes 须为 {阶段: [材料用途…]}，用途不超过 40 个字")
     problems += key_evaluation_problems(settings.get("key_evaluation"))
+    problems += _acceptance_problems(settings.get("acceptance"))
     results = settings.get("result_application")
     recommendations = results.get("recommendations") if isinstance(results, dict) else None
     if recommendations is not None and not (
@@ -210,10 +218,48 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         )
     if "result_application" in settings and not isinstance(results, dict):
         problems.append("设置项 result_application 须为对象")
-    for key in ("monitoring", "self_evaluation", "evidence", "reminders", "joint_review"):
+    for key in ("monitoring", "self_evaluation", "evidence", "reminders", "joint_review", "acceptance"):
         if key in settings and not isinstance(settings[key], dict):
             problems.append(f"设置项 {key} 须为对象")
     return {"settings": problems} if problems else {}
+
+
+def _acceptance_problems(found: Any) -> list[str]:
+    """`acceptance`: a checklist of distinct items each with a positive maximum, and a pass mark
+    between 0 and the checklist's total."""
+    if not isinstance(found, dict):
+        return []
+    problems = []
+    checklist = found.get("checklist")
+    total = 0.0
+    if checklist is not None:
+        names = (
+            [i.get("item") for i in checklist]
+            if isinstance(checklist, list) and all(isinstance(i, dict) for i in checklist)
+            else None
+        )
+        good = (
+            names is not None
+            and checklist
+            and all(isinstance(n, str) and n.strip() for n in names)
+            and len(set(names)) == len(names)
+            and all(
+                isinstance(i.get("max"), int | float) and not isinstance(i.get("max"), bool) and i["max"] > 0
+                for i in checklist
+            )
+        )
+        if not good:
+            problems.append(
+                "设置项 acceptance.checklist 须为 [{item: 验收项名称（不重复）, max: 满分（正数）}]，至少一项"
+            )
+        else:
+            total = sum(float(i["max"]) for i in checklist)
+    mark = found.get("pass_mark")
+    if mark is not None and (
+        isinstance(mark, bool) or not isinstance(mark, int | float) or mark < 0 or (total and mark > total)
+    ):
+        problems.append("设置项 acceptance.pass_mark 须为 0 到验收清单总分之间的数")
+    return problems
 
 
 def _tenants_with_projects(session: Session, program_id: int) -> list[Tenant]:

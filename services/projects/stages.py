@@ -26,14 +26,16 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from jixiao.platform.core.actor import Actor
-    from jixiao.services.projects.models import Project
     from jixiao.services.tasks.kinds import Scope, Task
 
-# The packages with a `stage.py`, in lifecycle order (jixiao.services.<name>.stage).
-STAGE_MODULES = ("assessment", "targets", "monitoring", "evaluation", "results")
+# The packages with a `stage.py`, in lifecycle order (jixiao.services.<name>.stage). The last is no
+# project stage: the pilot report (试点报告) of a tenant's program, a track of its own in the work
+# queue and the notifications (its items carry no project).
+STAGE_MODULES = ("assessment", "targets", "monitoring", "evaluation", "results", "reports")
 
 TaskQuery = Callable[["Session", "Scope", "date"], "list[Task]"]
-EventHandler = Callable[["Session", "Actor", "Project", dict[str, Any]], None]
+# (session, actor, the project — None for a track without one, such as the pilot report —, data)
+EventHandler = Callable[["Session", "Actor", Any, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,9 @@ class Tab:
 
 @dataclass(frozen=True)
 class StagePlugin:
-    stage: str  # the lifecycle stage it drives (programs.models.STAGES)
+    stage: str  # the lifecycle stage it drives (programs.models.STAGES), or a track of its own
     page: str  # endpoint of the stage's page (the stepper's link)
+    name: str = ""  # a track's Chinese name (a lifecycle stage's is programs.models.STAGE_NAMES)
     tabs: tuple[Tab, ...] = ()
     prints: tuple[Tab, ...] = ()  # printable tables (申报表, 监控表 …), right of the tabs
     # the overview's card while the project is at this stage: a template, and "module:function"
@@ -81,6 +84,14 @@ def done_actions() -> dict[str, str]:
 def done_stage(action: str) -> str | None:
     """The stage whose 已办 action this is (the plugin that declared it)."""
     return next((p.stage for p in plugins() if action in p.done), None)
+
+
+def stage_names() -> dict[str, str]:
+    """The lifecycle stages' names and the other tracks' (试点报告): what the work queue and the
+    notifications call the `stage` of an item."""
+    from jixiao.services.programs.models import STAGE_NAMES
+
+    return {**STAGE_NAMES, **{p.stage: p.name for p in plugins() if p.name}}
 
 
 def labels() -> dict[str, Mapping[str, str]]:

@@ -83,8 +83,12 @@ class ApplyTemplate(MethodView):
     def post(self, data: dict[str, Any], project_id: int) -> Any:
         """一键勾选: add a template's indicators to the draft. On an empty set the weights are
         distributed evenly (whole numbers, else hundredths) so that they sum to the program's
-        `target_weights_total` (default 100); on a set with lines the new lines have no weight."""
-        return _done(service.apply_template(db(), actor(), project_id, data["template_id"]))
+        `target_weights_total` (default 100); on a set with lines the new lines have no weight.
+        With `case_id` instead: a 规范管理蓝本's targets, with their values (and, on an empty set,
+        their weights when they sum to the program's total). One of the two (422)."""
+        return _done(
+            service.apply_from(db(), actor(), project_id, data.get("template_id"), data.get("case_id"))
+        )
 
 
 @blp.route("/projects/<int:project_id>/targets/submit")

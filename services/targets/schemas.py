@@ -102,7 +102,14 @@ class ResubmissionSchema(Schema):
 
 
 class ApplyTemplateSchema(InputSchema):
-    template_id = fields.Int(required=True)
+    template_id = fields.Int(
+        load_default=None, allow_none=True, metadata={"description": "a template (模板库)"}
+    )
+    case_id = fields.Int(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "or a case (规范管理蓝本): its targets with their values and weights"},
+    )
 
 
 class ReviewSchema(InputSchema):

@@ -17,7 +17,7 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from jixiao.services.evidence.service import missing_purposes
-from jixiao.services.indicators.library import get_template, pickable_indicators
+from jixiao.services.indicators.library import get_case, get_template, pickable_indicators
 from jixiao.services.indicators.models import DIRECTIONS, VALUE_TYPES, Indicator
 from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.notifications.events import announce
@@ -291,6 +291,96 @@ def apply_template(session: Session, actor: Actor, project_id: int, template_id:
         object_type="project",
         object_id=project.id,
         after={"template": template.name, "added": added, "weights_distributed": was_empty and bool(added)},
+    )
+    return target_set
+
+
+def apply_from(
+    session: Session, actor: Actor, project_id: int, template_id: int | None, case_id: int | None
+) -> TargetSet:
+    """A template (模板库) or a case (规范管理蓝本) — exactly one of the two."""
+    if (template_id is None) == (case_id is None):
+        message = "请给出 template_id（模板）或 case_id（规范管理蓝本）其中之一"
+        raise ValidationFailed(message, errors={"template_id": [message]})
+    if case_id is not None:
+        return apply_case(session, actor, project_id, case_id)
+    assert template_id is not None
+    return apply_template(session, actor, project_id, template_id)
+
+
+def apply_case(session: Session, actor: Actor, project_id: int, case_id: int) -> TargetSet:
+    """A 规范管理蓝本's targets join the draft as the accepted project set them (values, units,
+    directions); lines already there (the same library indicator, or the same name) are kept. On an
+    empty set the case's weights come along when they sum to the program's total, else they are
+    distributed evenly. A case without targets (not published from a project) adds its indicators."""
+    project, target_set = _editable(session, actor, project_id)
+    case = get_case(session, actor, case_id)
+    targets = list(case.targets or [])
+    if not targets:
+        indicators = pickable_indicators(session, list(case.indicator_ids or []), field="case_id")
+        targets = [
+            {
+                "indicator_id": i.id,
+                "name": i.name,
+                "level2": i.level2.name,
+                "value_type": i.value_type,
+                "direction": i.direction,
+                "target_value": i.standard_value,
+                "unit": i.unit,
+                "value_basis": i.value_basis,
+            }
+            for i in indicators
+        ]
+    else:  # the library indicators must still be in use (a retired one refuses the case, named)
+        pickable_indicators(
+            session, [t["indicator_id"] for t in targets if t.get("indicator_id")], field="case_id"
+        )
+    present_ids = {line.indicator_id for line in target_set.lines if line.indicator_id}
+    present_names = {line.name for line in target_set.lines}
+    new = [
+        t
+        for t in targets
+        if not (t.get("indicator_id") in present_ids and t.get("indicator_id"))
+        and t["name"] not in present_names
+    ]
+    check_line_count(project, len(target_set.lines) + len(new))
+    was_empty = not target_set.lines
+    position = len(target_set.lines)
+    for t in new:
+        position += 1
+        target_set.lines.append(
+            TargetLine(
+                tenant_id=target_set.tenant_id,
+                position=position,
+                indicator_id=t.get("indicator_id"),
+                name=t["name"],
+                level2=t["level2"],
+                value_type=t["value_type"],
+                direction=t["direction"],
+                target_value=t.get("target_value") or "",
+                unit=t.get("unit") or "",
+                weight=None,
+                value_basis=t.get("value_basis") or "",
+                note=t.get("note") or "",
+            )
+        )
+    if new:
+        flag_modified(target_set, "overall_goal")
+    if was_empty and new:
+        given = [Decimal(str(t["weight"])) for t in new if t.get("weight") not in (None, "")]
+        if len(given) == len(new) and sum(given, Decimal(0)) == weights_total(project):
+            weights = given
+        else:
+            weights = rules.even_weights(len(target_set.lines), weights_total(project))
+        for line, weight in zip(target_set.lines, weights, strict=True):
+            line.weight = weight
+    session.flush()
+    record(
+        session,
+        "targets.apply_case",
+        object_type="project",
+        object_id=project.id,
+        after={"case": case.title, "case_id": case.id, "added": [t["name"] for t in new]},
     )
     return target_set
 

@@ -14,7 +14,10 @@ Kinds (API codes; the pages show the Chinese):
 - `decide`    待决策 — a submitted ex-ante assessment awaiting finance's conclusion;
 - `confirm`   待确认 — a reported monitoring round awaiting finance's confirmation;
 - `answer`    待答复 — a correction request (纠偏/约谈/发函) awaiting the editors' reply;
-- `follow_up` 待跟进 — an answered correction awaiting finance (close it or ask again).
+- `follow_up` 待跟进 — an answered correction awaiting finance (close it or ask again);
+- `accept`    待验收 — a submitted pilot report awaiting the province's acceptance;
+- `opinion`   待初审 — a county's submitted pilot report awaiting its city's preliminary opinion.
+An item belongs to a project, or (a pilot report's) to a tenant's program only: `project_id` None.
 The queries themselves live beside their stage; the helpers below are what they share.
 """
 
@@ -30,10 +33,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.runtime import current_runtime
-from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project, ProjectStage
 from jixiao.services.projects.service import stage_deadline
-from jixiao.services.projects.stages import plugins
+from jixiao.services.projects.stages import plugins, stage_names
 from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS, ROLE_OF_LEVEL
 
 KIND_NAMES = {
@@ -44,6 +46,8 @@ KIND_NAMES = {
     "confirm": "待确认",
     "answer": "待答复",
     "follow_up": "待跟进",
+    "accept": "待验收",
+    "opinion": "待初审",
 }
 # Who acts on each kind (a review: the role of its level, ROLE_OF_LEVEL).
 ROLE_OF = {
@@ -53,6 +57,8 @@ ROLE_OF = {
     "confirm": "bureau_admin",
     "answer": "project_editor",
     "follow_up": "bureau_admin",
+    "accept": "province_admin",
+    "opinion": "bureau_admin",
 }
 SCOPE_OF = {
     "fill": "projects:write",
@@ -62,14 +68,16 @@ SCOPE_OF = {
     "confirm": "reviews:write",
     "answer": "projects:write",
     "follow_up": "reviews:write",
+    "accept": "acceptance:write",
+    "opinion": "reports:write",
 }
 
 
 @dataclass(frozen=True)
 class Task:
     kind: str
-    project_id: int
-    project_name: str
+    project_id: int | None  # None: an item of a tenant's program (its pilot report)
+    project_name: str  # … then what it concerns: 试点报告 · <program>
     tenant_id: int
     tenant_code: str
     tenant_name: str
@@ -88,6 +96,7 @@ class Task:
     what: str = ""  # the action, as the queue lists it: 填报绩效目标, 确认 2027-03 监控 …
     href: str = ""  # the page where it is taken
     item: str = ""  # tells apart items of one kind and stage (a round's period, a correction's id)
+    program_id: int | None = None  # whose settings (reminders) apply
 
     @property
     def kind_name(self) -> str:
@@ -95,7 +104,7 @@ class Task:
 
     @property
     def stage_name(self) -> str:
-        return STAGE_NAMES[self.stage]
+        return stage_names()[self.stage]
 
     @property
     def title(self) -> str:
@@ -117,7 +126,7 @@ class Task:
     @property
     def key(self) -> str:
         """Identifies the item across runs (reminders are idempotent per key and threshold)."""
-        key = f"{self.kind}:{self.project_id}:{self.stage}:{self.level or ''}:{self.number or 1}"
+        key = f"{self.kind}:{self.project_id or 0}:{self.stage}:{self.level or ''}:{self.number or 1}"
         return f"{key}:{self.item}" if self.item else key
 
 
@@ -178,6 +187,7 @@ def make_task(
         tenant_id=project.tenant_id,
         tenant_code=project.owner.code,
         tenant_name=project.owner.name,
+        program_id=project.program_id,
         stage=stage,
         role=role,
         since=since,

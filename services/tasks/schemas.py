@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
 from jixiao.platform.core.schema import InputSchema
-from jixiao.services.programs.models import STAGE_NAMES
+from jixiao.services.projects.stages import stage_names
 
 from .kinds import KIND_NAMES, Task
 
@@ -16,7 +16,7 @@ from .kinds import KIND_NAMES, Task
 class TaskQuerySchema(InputSchema):
     done = fields.Bool(load_default=False, metadata={"description": "true: 已办 (from the audit trail)"})
     kind = fields.Str(metadata={"enum": list(KIND_NAMES)})
-    stage = fields.Str(metadata={"enum": list(STAGE_NAMES)})
+    stage = fields.Str(metadata={"enum": list(stage_names())})
     overdue = fields.Bool()
     page = fields.Int(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
@@ -31,7 +31,7 @@ class TaskSchema(Schema):
     project_id = fields.Int(allow_none=True)
     project_name = fields.Str()
     tenant_code = fields.Str()
-    stage = fields.Str(metadata={"enum": list(STAGE_NAMES)})
+    stage = fields.Str(metadata={"enum": list(stage_names())})
     stage_name = fields.Str()
     level = fields.Str(allow_none=True, metadata={"enum": ["first", "finance", "joint"]})
     version = fields.Int(attribute="number", allow_none=True)

@@ -23,9 +23,8 @@ from jixiao.platform.core.authz import authorize, policy
 from jixiao.platform.core.errors import ValidationFailed
 from jixiao.platform.core.pagination import Page, clamp, paginate
 from jixiao.services.assessment.models import CONCLUSIONS
-from jixiao.services.programs.models import STAGE_NAMES
 from jixiao.services.projects.models import Project
-from jixiao.services.projects.stages import done_actions, done_stage
+from jixiao.services.projects.stages import done_actions, done_stage, stage_names
 from jixiao.services.targets.models import REVIEW_LEVELS
 
 from .kinds import KIND_NAMES, Scope, Task, find, local_today
@@ -85,8 +84,9 @@ def tasks_for(
     problems: dict[str, list[str]] = {}
     if kind is not None and kind not in KIND_NAMES:
         problems["kind"] = [f"待办类型须为：{'、'.join(f'{k}（{v}）' for k, v in KIND_NAMES.items())}"]
-    if stage is not None and stage not in STAGE_NAMES:
-        problems["stage"] = [f"阶段须为：{'、'.join(STAGE_NAMES)}"]
+    names = stage_names()
+    if stage is not None and stage not in names:
+        problems["stage"] = [f"阶段须为：{'、'.join(names)}"]
     if problems:
         raise ValidationFailed(next(iter(problems.values()))[0], errors=problems)
     if actor.is_evaluator:  # its granted projects' items (联审, 重点评价 …)
@@ -126,13 +126,16 @@ class Done:
     tenant_code: str
     stage: str
     summary: str
+    report_id: int | None = None  # an act on a pilot report (no project)
 
     @property
     def stage_name(self) -> str:
-        return STAGE_NAMES.get(self.stage, "")
+        return stage_names().get(self.stage, "")
 
     @property
     def link(self) -> str:
+        if self.report_id is not None:
+            return f"/reports/{self.report_id}"
         if self.project_id is None:
             return ""
         if self.stage == "assessment":
@@ -171,13 +174,21 @@ def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 
         .where(
             AuditEvent.user_id == actor.user_id,
             AuditEvent.action.in_(tuple(actions)),
-            AuditEvent.object_type == "project",
+            AuditEvent.object_type.in_(("project", "pilot_report")),
         )
         .order_by(AuditEvent.id.desc()),
         page,
         page_size,
     )
-    pids = {e.id: int(e.object_id) if e.object_id and e.object_id.isdigit() else None for e in events.items}
+
+    def number(e: AuditEvent, object_type: str) -> int | None:
+        return (
+            int(e.object_id)
+            if e.object_type == object_type and e.object_id and e.object_id.isdigit()
+            else None
+        )
+
+    pids = {e.id: number(e, "project") for e in events.items}
     wanted = {pid for pid in pids.values() if pid is not None}
     projects = (
         {p.id: p for p in session.execute(select(Project).where(Project.id.in_(wanted))).scalars()}
@@ -193,10 +204,13 @@ def done_for(session: Session, actor: Actor, *, page: int = 1, page_size: int = 
                 action_name=actions[e.action],
                 at=e.at,
                 project_id=pids[e.id],
-                project_name=project.name if project else "",
+                project_name=project.name
+                if project
+                else ("试点报告" if e.object_type == "pilot_report" else ""),
                 tenant_code=project.owner.code if project else "",
                 stage=done_stage(e.action) or "",
                 summary=_summary(e),
+                report_id=number(e, "pilot_report"),
             )
         )
     return Page(items, events.total, events.page, events.page_size)

@@ -23,7 +23,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from jixiao.platform.web.context import actor, db
-from jixiao.services.programs.models import STAGE_NAMES
+from jixiao.services.projects.stages import stage_names
 
 from . import service
 from .kinds import KIND_NAMES, Task, local_today
@@ -74,7 +74,7 @@ def queue_context() -> dict[str, Any]:
     s = db()
     tab = "done" if request.args.get("tab") == "done" else "todo"
     kind = _choice("kind", KIND_NAMES)
-    stage = _choice("stage", STAGE_NAMES)
+    stage = _choice("stage", stage_names())
     overdue = _choice("overdue", OVERDUE_CHOICES)
     today = local_today()
     everything = service.tasks_for(s, who, today=today)
@@ -99,9 +99,9 @@ def queue_context() -> dict[str, Any]:
         "rows": [{"task": t, "countdown": countdown(t, today)} for t in shown],
         "kind_names": KIND_NAMES,
         "kind_badges": KIND_BADGES,
-        "stage_names": STAGE_NAMES,
+        "stage_names": stage_names(),
         # the stages the queue holds items of (and the one filtered on), in lifecycle order
-        "queue_stages": [st for st in STAGE_NAMES if st == stage or any(t.stage == st for t in everything)],
+        "queue_stages": [st for st in stage_names() if st == stage or any(t.stage == st for t in everything)],
         "overdue_choices": OVERDUE_CHOICES,
         "evaluator": who.tenant_id is None,
         "done": None,

@@ -61,8 +61,8 @@ def new_project(api, program_id, unique, *, tenant="xq", project_class="工程�
     return resp.get_json()
 
 
-def submit_assessment(api, project_id: int) -> None:
-    editor = api.as_user("xq.editor")
+def submit_assessment(api, project_id: int, tenant: str = "xq") -> None:
+    editor = api.as_user(f"{tenant}.editor")
     assert (
         editor.put(
             f"/api/v1/projects/{project_id}/assessment", json={"criteria": CRITERIA, "summary": "建议支持"}
@@ -72,9 +72,9 @@ def submit_assessment(api, project_id: int) -> None:
     assert editor.post(f"/api/v1/projects/{project_id}/assessment/submit").status_code == 200
 
 
-def through_assessment(api, project_id: int) -> None:
-    submit_assessment(api, project_id)
-    decided = api.as_user("xq.admin").post(
+def through_assessment(api, project_id: int, tenant: str = "xq") -> None:
+    submit_assessment(api, project_id, tenant)
+    decided = api.as_user(f"{tenant}.admin").post(
         f"/api/v1/projects/{project_id}/assessment/decision",
         json={"conclusion": "support", "opinion": "同意"},
     )

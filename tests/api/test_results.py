@@ -27,17 +27,17 @@ def program_id(api, unique) -> int:
     return create_program(api, unique, 10)
 
 
-def approved_self_evaluation(api, program_id: int, unique: str) -> int:
+def approved_self_evaluation(api, program_id: int, unique: str, tenant: str = "xq") -> int:
     """A 兴庆区 project through targets and monitoring, its self-evaluation (the worked example,
     90.83 优) approved through 初审 and 复核 — the key evaluation (重点评价) now open."""
-    pid = new_project(api, program_id, unique)["id"]
-    through_assessment(api, pid)
-    ids = approved_targets(api, pid)
-    finish_monitoring(api, pid)
-    editor = api.as_user("xq.editor")
+    pid = new_project(api, program_id, unique, tenant=tenant)["id"]
+    through_assessment(api, pid, tenant)
+    ids = approved_targets(api, pid, tenant)
+    finish_monitoring(api, pid, tenant)
+    editor = api.as_user(f"{tenant}.editor")
     assert editor.put(f"/api/v1/projects/{pid}/self-evaluation", json=body(ids)).status_code == 200
     assert editor.post(f"/api/v1/projects/{pid}/self-evaluation/submit").status_code == 200
-    for who in ("xq.dept", "xq.admin"):
+    for who in (f"{tenant}.dept", f"{tenant}.admin"):
         done = api.as_user(who).post(
             f"/api/v1/projects/{pid}/self-evaluation/reviews", json={"decision": "approve"}
         )

@@ -26,9 +26,9 @@ def program_id(api, unique) -> int:
     return create_program(api, unique, 10)
 
 
-def approved_targets(api, pid: int) -> list[int]:
+def approved_targets(api, pid: int, tenant: str = "xq") -> list[int]:
     """The worked example's targets through 初审 and 复核; their line ids in order."""
-    editor = api.as_user("xq.editor")
+    editor = api.as_user(f"{tenant}.editor")
     indicators = [
         {
             "name": name,
@@ -48,17 +48,17 @@ def approved_targets(api, pid: int) -> list[int]:
     )
     assert saved.status_code == 200, saved.get_json()
     assert editor.post(f"/api/v1/projects/{pid}/targets/submit").status_code == 200
-    for who in ("xq.dept", "xq.admin"):
+    for who in (f"{tenant}.dept", f"{tenant}.admin"):
         done = api.as_user(who).post(f"/api/v1/projects/{pid}/targets/reviews", json={"decision": "approve"})
         assert done.status_code == 200, done.get_json()
     return [line["id"] for line in editor.get(f"/api/v1/projects/{pid}/targets").get_json()["indicators"]]
 
 
-def finish_monitoring(api, pid: int) -> None:
+def finish_monitoring(api, pid: int, tenant: str = "xq") -> None:
     """Monitoring complete through the API: the round of the program's last period (September) of
     the project's year reported by the editor, every line on its annual target and the budget on
     序时进度 — which completes the stage and opens the self-evaluation."""
-    editor = api.as_user("xq.editor")
+    editor = api.as_user(f"{tenant}.editor")
     project = editor.get(f"/api/v1/projects/{pid}").get_json()
     year = max(project["years"]) if "years" in project else project["end_year"]
     progress = []
