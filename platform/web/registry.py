@@ -21,6 +21,7 @@ from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
 from jixiao.services.projects import views as projects_pages
 from jixiao.services.reports import api as reports_api
+from jixiao.services.reports import views as reports_pages
 from jixiao.services.results import api as results_api
 from jixiao.services.results import views as results_pages
 from jixiao.services.targets import api as targets_api
@@ -66,6 +67,7 @@ PAGE_BLUEPRINTS = [
     monitoring_pages.bp,
     evaluation_pages.bp,
     results_pages.bp,
+    reports_pages.bp,
     evidence_pages.bp,
     grants_pages.bp,
     tasks_pages.bp,

@@ -264,6 +264,10 @@ class IndicatorProposal(TenantOwned, Base):
         return actor.tenant_id is not None and actor.tenant_id in (self.tenant_id, self.target_tenant_id)
 
 
+# the category of a case published from an accepted project (规范管理蓝本, services/reports/cases.py)
+BLUEPRINT_CATEGORY = "规范管理蓝本"
+
+
 class Case(_LibraryOwned, Base):
     """An exemplary target or evaluation (案例库): the province publishes, everyone reads."""
 

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
 from jixiao.platform.core.schema import InputSchema
 
-from .models import STAGES
+from .models import DEADLINE_NAMES
 
 
 class ProgramSchema(Schema):
@@ -32,7 +32,9 @@ class ProgramCreateSchema(InputSchema):
     tenant_codes = fields.List(fields.Str(), required=True)
     max_projects_per_tenant = fields.Int(load_default=2)
     deadlines = fields.Dict(
-        keys=fields.Str(validate=validate.OneOf(STAGES)), values=fields.Date(), load_default=dict
+        keys=fields.Str(validate=validate.OneOf(list(DEADLINE_NAMES))),
+        values=fields.Date(),
+        load_default=dict,
     )
     settings = fields.Dict(
         load_default=dict, metadata={"description": "覆盖默认设置（阈值、权重、佐证要求）"}
@@ -48,7 +50,9 @@ class ProgramUpdateSchema(InputSchema):
     end = fields.Date()
     tenant_codes = fields.List(fields.Str())
     max_projects_per_tenant = fields.Int()
-    deadlines = fields.Dict(keys=fields.Str(validate=validate.OneOf(STAGES)), values=fields.Date())
+    deadlines = fields.Dict(
+        keys=fields.Str(validate=validate.OneOf(list(DEADLINE_NAMES))), values=fields.Date()
+    )
     settings = fields.Dict(metadata={"description": "覆盖默认设置（阈值、权重、佐证要求）"})
 
 

@@ -25,7 +25,7 @@ from jixiao.services.projects.models import Project
 from jixiao.tenants.models import Tenant
 
 from . import service
-from .models import DEFAULT_SETTINGS, STAGE_NAMES, STAGES, Program
+from .models import DEADLINE_NAMES, DEFAULT_SETTINGS, STAGE_NAMES, Program
 
 bp = Blueprint("programs_pages", __name__, url_prefix="/programs", template_folder="templates")
 
@@ -37,7 +37,8 @@ def province_today() -> date:
 
 @bp.app_template_global("stage_names")
 def _stage_names() -> dict[str, str]:
-    return STAGE_NAMES
+    """The stages' names, and the pilot report's (a program's deadlines take both)."""
+    return DEADLINE_NAMES
 
 
 def _province_tree() -> list[dict[str, Any]]:
@@ -83,7 +84,7 @@ def _form_page(
         form=form,
         errors=errors,
         tree=_province_tree(),
-        stages=STAGES,
+        stages=list(DEADLINE_NAMES),
         setting_fields=SETTING_FIELDS,
         program=program,
         locked=locked or set(),
@@ -212,7 +213,7 @@ def _posted(base_settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
         "end": f.get("end", ""),
         "tenant_codes": f.getlist("tenant_codes"),
         "max_projects_per_tenant": f.get("max_projects_per_tenant", ""),
-        "deadlines": {stage: f.get(f"deadline_{stage}", "") for stage in STAGES},
+        "deadlines": {stage: f.get(f"deadline_{stage}", "") for stage in DEADLINE_NAMES},
         "version": f.get("version", type=int),
         **{key: f.get(key, "") for key in _settings_form({})},
     }
@@ -220,7 +221,7 @@ def _posted(base_settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
     start = _parse_date(form["start"], "start", "开始日期", errors)
     end = _parse_date(form["end"], "end", "结束日期", errors)
     deadlines: dict[str, date] = {}
-    for stage in STAGES:
+    for stage in DEADLINE_NAMES:
         value = _parse_date(form["deadlines"][stage], f"deadline_{stage}", "截止日期", errors)
         if value is not None:
             deadlines[stage] = value
@@ -294,6 +295,7 @@ def _settings_view(settings: dict[str, Any]) -> list[tuple[str, list[tuple[str, 
     points = se.get("indicator_points", {})
     required = ev.get("required_purposes", {}) or {}
     midpoints = se.get("qualitative_midpoints", {})
+    acceptance = settings.get("acceptance", {})
     return [
         (
             "绩效目标",
@@ -343,6 +345,13 @@ def _settings_view(settings: dict[str, Any]) -> list[tuple[str, list[tuple[str, 
                 *([] if required else [("各阶段必备材料", "未作要求")]),
             ],
         ),
+        (
+            "试点报告验收清单",
+            [
+                *[(str(i.get("item")), f"{i.get('max')} 分") for i in acceptance.get("checklist", [])],
+                ("及格线", f"{acceptance.get('pass_mark')} 分"),
+            ],
+        ),
     ]
 
 
@@ -377,7 +386,7 @@ def detail(program_id: int) -> Any:
     )
     deadlines = [
         (stage, date.fromisoformat(program.deadlines[stage]) if program.deadlines.get(stage) else None)
-        for stage in STAGES
+        for stage in DEADLINE_NAMES
     ]
     return render_template(
         "programs/detail.html",

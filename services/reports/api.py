@@ -13,7 +13,7 @@ from jixiao.platform.core import exports
 from jixiao.platform.web.context import actor, db, runtime
 from jixiao.platform.web.pages import stream_object
 
-from . import briefing, files, service
+from . import briefing, files, generation, service
 from .models import MIME
 from .schemas import (
     AcceptanceSchema,
@@ -32,8 +32,6 @@ blp = Blueprint(
     description="试点报告与验收：生成（Word + PDF，分阶段分报告）、报送、省级验收评分、市级初审意见",
 )
 
-GENERATE_JOB = "jixiao.services.reports.jobs.generate"
-
 
 def _done(result: Any) -> Any:
     db().commit()
@@ -42,18 +40,7 @@ def _done(result: Any) -> Any:
 
 def start(program_id: int) -> tuple[Any, str]:
     """Ask for a new version (the report made on first use), commit, then enqueue its job."""
-    who = actor()
-    report, job_id = service.start_generation(db(), who, program_id)
-    db().commit()
-    runtime().jobs.enqueue(
-        GENERATE_JOB,
-        who,
-        report.id,
-        description=f"生成试点报告 {report.owner.code}",
-        timeout=900,
-        job_id=job_id,
-    )
-    return report, job_id
+    return generation.start_report(db(), runtime().jobs, actor(), program_id)
 
 
 @blp.route("/pilot-reports")
@@ -167,12 +154,7 @@ class Briefings(MethodView):
         """The province (every participant) or a city (its branch) generates the program's 专报 as
         a job: participation, stage completion, grades, budget execution, key findings, the best
         cases — a PDF and a Word file. 403 for a county."""
-        who = actor()
-        briefing.check(db(), who, program_id)
-        db().commit()
-        job_id = runtime().jobs.enqueue(
-            "jixiao.services.reports.briefing.generate", who, program_id, description="生成专报", timeout=600
-        )
+        job_id = generation.start_briefing(db(), runtime().jobs, actor(), program_id)
         return {"job_id": job_id, "report_id": None}
 
 

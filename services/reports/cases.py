@@ -13,13 +13,14 @@ from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.errors import Conflict
 from jixiao.services.evaluation import service as self_evaluation
 from jixiao.services.evaluation.key import service as key_service
+from jixiao.services.indicators.models import BLUEPRINT_CATEGORY
 from jixiao.services.projects.service import get_project
 from jixiao.services.results.service import grade_of
 from jixiao.services.targets.service import sets_of
 
 from .service import find
 
-CATEGORY = "规范管理蓝本"
+CATEGORY = BLUEPRINT_CATEGORY
 
 
 def from_project(session: Session, actor: Actor, project_id: int) -> dict[str, Any]:

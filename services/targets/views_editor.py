@@ -20,7 +20,7 @@ from jixiao.platform.web.pages import may
 from jixiao.services.evidence.views import required_evidence
 from jixiao.services.indicators import library
 from jixiao.services.indicators import service as indicator_service
-from jixiao.services.indicators.models import FRAMEWORK, LEVEL1_OF, VALUE_BASES
+from jixiao.services.indicators.models import BLUEPRINT_CATEGORY, FRAMEWORK, LEVEL1_OF, VALUE_BASES
 from jixiao.services.indicators.rules import DIRECTION_LABELS, VALUE_TYPE_LABELS
 from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
@@ -85,6 +85,10 @@ def _targets_context(
         "directions": list(DIRECTION_LABELS.items()),
         "value_types": list(VALUE_TYPE_LABELS.items()),
         "templates": templates,
+        # 规范管理蓝本: cases published from accepted projects, applied with their target values
+        "cases": library.list_cases(db(), actor(), category=BLUEPRINT_CATEGORY, page_size=200).items
+        if editable
+        else [],
         "suggested_template": next(
             (t.id for t in templates if t.project_class == project.project_class), None
         ),
@@ -203,23 +207,28 @@ def targets_picker(project_id: int) -> Any:
     return render_template("targets/_picker.html", results=results, q=q)
 
 
-def _apply(project: Project, project_id: int) -> Any:
+def _apply(project: Project, project_id: int, source: str = "template") -> Any:
+    """一键勾选 a template (模板库), or apply a case (规范管理蓝本) as a template: `source`."""
     who = actor()
     s = db()
-    template_id = request.form.get("template_id", type=int)
-    if not template_id:
-        flash("请选择要套用的指标模板", "warning")
+    chosen = request.form.get(f"{source}_id", type=int)
+    if not chosen:
+        flash("请选择要套用的" + ("指标模板" if source == "template" else "规范管理蓝本"), "warning")
         return redirect(url_for(".targets", project_id=project_id))
     before = len(service.current(s, who, project_id).lines)
     try:
-        applied = service.apply_template(s, who, project_id, template_id)
+        applied = service.apply_from(
+            s, who, project_id, chosen if source == "template" else None, chosen if source == "case" else None
+        )
         s.commit()
     except (ValidationFailed, Conflict) as exc:
         s.rollback()
         target_set = service.current(s, who, project_id)
         return _targets_page(project, target_set, status=exc.status, problem=exc.message)
     added = len(applied.lines) - before
-    if before == 0 and added:
+    if source == "case":
+        flash(f"已套用规范管理蓝本中的 {added} 个绩效目标（含指标值），请结合本项目实际逐项核对", "success")
+    elif before == 0 and added:
         total = weight_text(service.weights_total(project))
         flash(
             f"已一键勾选模板中的 {added} 个指标，权重已平均分配（合计 {total}），"
@@ -251,8 +260,8 @@ def targets_save(project_id: int) -> Any:
         s.rollback()
         target_set = service.current(s, who, project_id)
         return _targets_page(project, target_set, status=409, problem=exc.message)
-    if action == "apply":
-        return _apply(project, project_id)
+    if action in ("apply", "apply_case"):
+        return _apply(project, project_id, "case" if action == "apply_case" else "template")
     if action != "submit":
         flash("绩效目标草稿已保存", "success")
         return redirect(url_for(".targets", project_id=project_id))
