@@ -20,6 +20,7 @@ from jixiao.services.notifications import views as notifications_pages
 from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
 from jixiao.services.projects import views as projects_pages
+from jixiao.services.province import api as province_api
 from jixiao.services.reports import api as reports_api
 from jixiao.services.reports import views as reports_pages
 from jixiao.services.results import api as results_api
@@ -46,6 +47,7 @@ API_BLUEPRINTS = [
     key_evaluation_api.blp,
     results_api.blp,
     reports_api.blp,
+    province_api.blp,
     grants_api.blp,
     evidence_api.blp,
     tasks_api.blp,

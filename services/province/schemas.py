@@ -1,0 +1,105 @@
+"""Schemas of the province's views (API.md "Reports, acceptance, province": `province/dashboard`)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.schema import InputSchema
+from jixiao.services.programs.models import STAGES
+
+from .dashboard import COLOURS, GRADES
+
+COLOUR_COUNTS = {"description": "{green, yellow, red}: lines of the latest monitoring round"}
+
+
+class DashboardQuerySchema(InputSchema):
+    program_id = fields.Int(required=True)
+    city = fields.Str(
+        validate=validate.Regexp(r"^\d{6}$"), metadata={"description": "a city's code: it and its counties"}
+    )
+    stage = fields.Str(metadata={"enum": [*STAGES, "done"]})
+    grade = fields.Str(metadata={"enum": list(GRADES)})
+    overdue = fields.Bool()
+    warning = fields.Str(metadata={"enum": list(COLOURS)})
+
+
+class ProjectRowSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    stage = fields.Str(metadata={"enum": list(STAGES)})
+    stage_name = fields.Str()
+    complete = fields.Bool(metadata={"description": "every stage done (结果应用 approved)"})
+    status = fields.Str()
+    overdue = fields.Function(lambda p: bool(p.overdue))
+    overdue_stages = fields.List(fields.Str(), attribute="overdue")
+    warnings = fields.Dict(keys=fields.Str(), values=fields.Int(), metadata=COLOUR_COUNTS)
+    forecast_warnings = fields.Dict(keys=fields.Str(), values=fields.Int(), metadata=COLOUR_COUNTS)
+    latest_period = fields.Str(allow_none=True)
+    grade = fields.Str(allow_none=True, metadata={"description": "the approved self-evaluation's"})
+    score = fields.Decimal(as_string=True, allow_none=True)
+    key_evaluation_grade = fields.Str(
+        allow_none=True, metadata={"description": "the accepted key evaluation's"}
+    )
+    key_evaluation_score = fields.Decimal(as_string=True, allow_none=True)
+    budget = fields.Decimal(as_string=True)
+    budget_executed = fields.Decimal(as_string=True, allow_none=True)
+    budget_execution_rate = fields.Decimal(
+        as_string=True, allow_none=True, metadata={"description": "percent"}
+    )
+    time_progress = fields.Decimal(
+        as_string=True, allow_none=True, metadata={"description": "序时进度, percent"}
+    )
+    open_corrections = fields.Int()
+    open_rectifications = fields.Int()
+
+
+class TotalsSchema(Schema):
+    tenants = fields.Int()
+    projects = fields.Int()
+    stages = fields.Dict(
+        keys=fields.Str(), values=fields.Int(), metadata={"description": "阶段名 → projects"}
+    )
+    overdue = fields.Int()
+    warnings = fields.Dict(keys=fields.Str(), values=fields.Int())
+    forecast_warnings = fields.Dict(keys=fields.Str(), values=fields.Int())
+    grades = fields.Dict(keys=fields.Str(), values=fields.Int())
+    key_evaluation_grades = fields.Dict(keys=fields.Str(), values=fields.Int())
+    budget = fields.Decimal(as_string=True)
+    budget_executed = fields.Decimal(as_string=True)
+    budget_execution_rate = fields.Decimal(as_string=True, allow_none=True)
+    open_corrections = fields.Int()
+    open_rectifications = fields.Int()
+    reports = fields.Dict(
+        keys=fields.Str(), values=fields.Int(), metadata={"description": "report status → tenants"}
+    )
+
+
+class TenantRowSchema(Schema):
+    code = fields.Str()
+    name = fields.Str()
+    level = fields.Str()
+    parent_code = fields.Str(allow_none=True)
+    projects = fields.List(fields.Nested(ProjectRowSchema))
+    report_id = fields.Int(allow_none=True)
+    report_status = fields.Str(
+        allow_none=True, metadata={"enum": ["draft", "submitted", "returned", "accepted"]}
+    )
+    report_status_name = fields.Str()
+    report_version = fields.Int(allow_none=True)
+
+
+class CitySchema(Schema):
+    code = fields.Str()
+    name = fields.Str()
+    totals = fields.Nested(TotalsSchema)
+    tenants = fields.Function(lambda c: [t.code for t in c.tenants])
+
+
+class DashboardSchema(Schema):
+    program_id = fields.Function(lambda d: d.program.id)
+    root_code = fields.Function(lambda d: d.root.code)
+    tenants = fields.List(fields.Nested(TenantRowSchema))
+    cities = fields.List(fields.Nested(CitySchema))
+    totals = fields.Nested(TotalsSchema)
+    filters = fields.Dict()

@@ -1,0 +1,133 @@
+"""The province dashboard (issue 15 item 1) through HTTP: a project's stage, warnings, grade,
+budget execution and the report's state per tenant, grouped by city, with totals; filters; a city
+sees its branch, a county gets 403; and the number of SQL statements does not depend on the number
+of tenants or projects (2 and 20 tenants answer with the same count)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from decimal import Decimal
+
+from sqlalchemy import event, select
+
+from jixiao.services.programs.models import Program, ProgramTenant
+from jixiao.services.projects.models import Project, initial_stages
+from jixiao.tenants.models import Tenant
+from tests.api.test_results import approved_self_evaluation
+
+
+def program_with(api, runtime, unique: str, codes: list[str]) -> int:
+    made = api.as_user("nx.admin").post(
+        "/api/v1/programs",
+        json={
+            "name": f"看板试点{unique}",
+            "start": "2022-08-01",
+            "end": "2099-12-31",
+            "tenant_codes": codes,
+            "max_projects_per_tenant": 5,
+            "deadlines": {"assessment": "2022-10-31"},
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["id"]
+
+
+def add_projects(runtime, program_id: int, codes: list[str], unique: str) -> None:
+    """A project at its first stage in each tenant (rows as a project's creation makes them)."""
+    with runtime.db.transaction(system="test: dashboard data") as s:
+        for n, code in enumerate(codes):
+            tenant = s.execute(select(Tenant).where(Tenant.code == code)).scalar_one()
+            project = Project(
+                tenant_id=tenant.id,
+                program_id=program_id,
+                name=f"看板项目{code}{unique}{n}",
+                department="财政局",
+                implementing_unit="实施单位",
+                budget_amount=Decimal("500000.00"),
+                fund_source="一般公共预算",
+                project_class="工程基建",
+                start_year=2023,
+                end_year=2023,
+                created_by="test",
+                stages=initial_stages(tenant.id),
+            )
+            s.add(project)
+
+
+@contextmanager
+def counting(runtime):
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", count)
+
+
+def counties(runtime, n: int) -> list[str]:
+    with runtime.db.transaction(system="test: county codes") as s:
+        return list(
+            s.execute(
+                select(Tenant.code).where(Tenant.level == "county").order_by(Tenant.code).limit(n)
+            ).scalars()
+        )
+
+
+def test_the_dashboard_of_a_program(api, runtime, unique):
+    pid = program_with(api, runtime, unique, ["640104", "640105", "640100", "640200"])
+    project = approved_self_evaluation(api, pid, unique)
+    add_projects(runtime, pid, ["640105"], unique)
+    nx = api.as_user("nx.admin")
+    got = nx.get(f"/api/v1/province/dashboard?program_id={pid}")
+    assert got.status_code == 200, got.get_json()
+    body = got.get_json()
+    by_code = {t["code"]: t for t in body["tenants"]}
+    assert set(by_code) == {"640104", "640105", "640100", "640200"}
+    xq = by_code["640104"]
+    assert xq["parent_code"] == "640100" and xq["report_status"] is None
+    row = next(p for p in xq["projects"] if p["id"] == project)
+    assert row["stage"] == "evaluation" and row["grade"] == "优" and row["score"] == "90.83"
+    assert row["budget_execution_rate"] == "92.00"  # the self-evaluation's 1 150 000 of 1 250 000
+    assert sum(row["warnings"].values()) == 4 and row["latest_period"].endswith("-09")
+    late = next(p for p in by_code["640105"]["projects"])
+    assert late["overdue"] and late["overdue_stages"] == ["assessment"]
+    cities = {c["code"]: c for c in body["cities"]}
+    assert cities["640100"]["totals"]["projects"] == 2 and cities["640200"]["totals"]["projects"] == 0
+    assert body["totals"]["grades"]["优"] == 1 and body["totals"]["overdue"] == 1
+    # filters
+    only_late = nx.get(f"/api/v1/province/dashboard?program_id={pid}&overdue=true").get_json()
+    assert [p["name"] for t in only_late["tenants"] for p in t["projects"]] == [late["name"]]
+    graded = nx.get(f"/api/v1/province/dashboard?program_id={pid}&grade=优").get_json()
+    assert [p["id"] for t in graded["tenants"] for p in t["projects"]] == [project]
+    assert nx.get(f"/api/v1/province/dashboard?program_id={pid}&warning=purple").status_code == 422
+    # a city: its branch; a county: 403
+    yc = api.as_user("yc.admin").get(f"/api/v1/province/dashboard?program_id={pid}").get_json()
+    assert {t["code"] for t in yc["tenants"]} == {"640100", "640104", "640105"}
+    assert api.as_user("xq.admin").get(f"/api/v1/province/dashboard?program_id={pid}").status_code == 403
+
+
+def test_the_statements_do_not_grow_with_tenants_or_projects(api, runtime, unique):
+    few = counties(runtime, 2)
+    many = counties(runtime, 20)
+    assert len(many) == 20
+    small = program_with(api, runtime, unique + "a", few)
+    large = program_with(api, runtime, unique + "b", many)
+    add_projects(runtime, small, few, unique)
+    add_projects(runtime, large, many + many, unique + "2")  # two projects each
+    nx = api.as_user("nx.admin")
+    nx.get(f"/api/v1/province/dashboard?program_id={small}")  # the token, the caches: warm
+    counts = []
+    for program in (small, large):
+        with counting(runtime) as seen:
+            got = nx.get(f"/api/v1/province/dashboard?program_id={program}")
+        assert got.status_code == 200
+        counts.append(len(seen))
+    assert sum(len(t["projects"]) for t in got.get_json()["tenants"]) == 40
+    assert counts[0] == counts[1], counts
+    with runtime.db.transaction(system="test: check") as s:
+        assert s.execute(select(ProgramTenant).where(ProgramTenant.program_id == large)).scalars().all()
+        assert s.get(Program, large) is not None
