@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from jixiao.platform import showcase
 from jixiao.services.indicators import demo as indicators
 from jixiao.services.programs import service as programs
 from jixiao.tenants import demo as tenants
@@ -16,4 +17,5 @@ def load_all(session: Session, password: str, today: date | None = None) -> dict
     created = tenants.load(session, password)
     created.update(indicators.load_demo(session))
     created.update(programs.load_demo(session, today))
+    created.update(showcase.load(session, today))  # the finished program of last year
     return created

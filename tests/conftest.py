@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from jixiao.platform.core.config import Settings
-from jixiao.platform.core.runtime import Runtime
+from jixiao.platform.core.runtime import Runtime, install
 from tests.support.api import ApiClient
 from tests.support.services import (
     MODE,
@@ -103,7 +103,7 @@ def runtime(settings: Settings, real_services: RealServices | None) -> Iterator[
     from jixiao.platform.demo import load_all
 
     migrate.upgrade(settings.database_url)
-    rt = Runtime.build(settings)
+    rt = install(Runtime.build(settings))  # the demo's showcase generates reports through it
     with rt.db.transaction(system="test demo load") as s:
         load_all(s, settings.demo_password)
     worker = None

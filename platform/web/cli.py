@@ -96,7 +96,8 @@ def demo_load() -> None:
     click.echo(
         f"演示数据已就绪：新建地区 {created['tenants']} 个、用户 {created['users']} 个、"
         f"第三方机构 {created['evaluator_orgs']} 个、共享指标 {created['indicators']} 个、"
-        f"模板 {created['templates']} 个、试点 {created['programs']} 个"
+        f"模板 {created['templates']} 个、试点 {created['programs']} 个、"
+        f"示范试点 {created.get('showcase_programs', 0)} 个"
     )
 
 

@@ -21,6 +21,8 @@ from jixiao.services.programs import views as programs_pages
 from jixiao.services.projects import api as projects_api
 from jixiao.services.projects import views as projects_pages
 from jixiao.services.province import api as province_api
+from jixiao.services.province import api_export as province_export_api
+from jixiao.services.province import views as province_pages
 from jixiao.services.reports import api as reports_api
 from jixiao.services.reports import views as reports_pages
 from jixiao.services.results import api as results_api
@@ -48,6 +50,7 @@ API_BLUEPRINTS = [
     results_api.blp,
     reports_api.blp,
     province_api.blp,
+    province_export_api.blp,
     grants_api.blp,
     evidence_api.blp,
     tasks_api.blp,
@@ -70,6 +73,7 @@ PAGE_BLUEPRINTS = [
     evaluation_pages.bp,
     results_pages.bp,
     reports_pages.bp,
+    province_pages.bp,
     evidence_pages.bp,
     grants_pages.bp,
     tasks_pages.bp,

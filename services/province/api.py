@@ -10,14 +10,14 @@ from flask_smorest import Blueprint
 from jixiao.platform.core.clock import today_in
 from jixiao.platform.web.context import actor, db, runtime
 
-from . import dashboard
-from .schemas import DashboardQuerySchema, DashboardSchema
+from . import comparison, dashboard
+from .schemas import ComparisonQuerySchema, ComparisonSchema, DashboardQuerySchema, DashboardSchema
 
 blp = Blueprint(
     "province",
     __name__,
     url_prefix="/api/v1/province",
-    description="省级汇总：试点看板（市、县分组，阶段、逾期、预警、等级、预算执行、整改、报告与验收）",
+    description="省级汇总：试点看板（市、县分组，阶段、逾期、预警、等级、预算执行、整改、报告与验收）；同一指标的横向对比",
 )
 
 
@@ -39,3 +39,19 @@ class Dashboard(MethodView):
         )
         today = today_in(runtime().settings.timezone)
         return dashboard.build(db(), actor(), args["program_id"], filters, today)
+
+
+@blp.route("/indicator-comparison")
+class IndicatorComparison(MethodView):
+    @blp.arguments(ComparisonQuerySchema, location="query")
+    @blp.response(200, ComparisonSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """One library indicator across tenants: every visible project whose approved targets use it
+        (or an indicator derived from it, `derived: true`) with target, unit, latest actual and
+        completion; values normalised where the units allow (元/万元/亿元 → 元, 个/万个 → 个,
+        天/月/年 → 天, %); outliers by the modified z-score on the MAD (`method`, *default*
+        |z| > 3.5). The province sees all, a city its branch, a county 403."""
+        threshold = args.get("threshold") or comparison.DEFAULT_THRESHOLD
+        return comparison.compare(
+            db(), actor(), args["indicator_id"], threshold=threshold, program_id=args.get("program_id")
+        )

@@ -103,3 +103,59 @@ class DashboardSchema(Schema):
     cities = fields.List(fields.Nested(CitySchema))
     totals = fields.Nested(TotalsSchema)
     filters = fields.Dict()
+
+
+class ComparisonQuerySchema(InputSchema):
+    indicator_id = fields.Int(required=True)
+    program_id = fields.Int(metadata={"description": "only the projects of one program"})
+    threshold = fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        places=2,
+        validate=validate.Range(min=1, max=10),
+        metadata={"description": "|modified z| above which a value is an outlier (*default* 3.5)"},
+    )
+
+
+class ComparisonItemSchema(Schema):
+    tenant_code = fields.Str()
+    tenant_name = fields.Str()
+    project_id = fields.Int()
+    project_name = fields.Str()
+    program_id = fields.Int()
+    indicator_id = fields.Int(metadata={"description": "the line's indicator (a derived one's own id)"})
+    indicator_code = fields.Str()
+    derived = fields.Bool(metadata={"description": "an indicator derived from the one compared"})
+    target_value = fields.Str()
+    unit = fields.Str()
+    direction = fields.Str()
+    normalised_value = fields.Decimal(as_string=True, allow_none=True)
+    normalised_unit = fields.Str()
+    actual_value = fields.Str(allow_none=True, metadata={"description": "the latest monitoring round's"})
+    completion = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "percent"})
+    z = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "modified z-score"})
+    outlier = fields.Bool()
+
+
+class ComparisonMethodSchema(Schema):
+    name = fields.Str(metadata={"enum": ["modified_z_score_mad"]})
+    description = fields.Str()
+    threshold = fields.Decimal(as_string=True)
+    unit = fields.Str(allow_none=True, metadata={"description": "the unit the scored values share"})
+    median = fields.Decimal(as_string=True, allow_none=True)
+    mad = fields.Decimal(as_string=True, allow_none=True)
+    count = fields.Int(metadata={"description": "values scored"})
+
+
+class ComparisonSchema(Schema):
+    indicator = fields.Function(
+        lambda c: {
+            "id": c.indicator.id,
+            "code": c.indicator.code,
+            "name": c.indicator.name,
+            "unit": c.indicator.unit,
+            "direction": c.indicator.direction,
+        }
+    )
+    items = fields.List(fields.Nested(ComparisonItemSchema))
+    method = fields.Nested(ComparisonMethodSchema)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 SKIP = re.compile(
     r"^/(api|static|oauth|healthz|readyz|logout)(/|$)"  # machine endpoints, assets, leaving
-    r"|/download(/|$)|/inline$|/export(/|$)"  # files, not pages
+    r"|/download(/|$)|/inline$|/preview$|/export(/|$)"  # files, not pages
     r"|\.(xlsx|xls|docx|pdf|csv|zip|png|jpe?g|svg|json)$",
     re.IGNORECASE,
 )

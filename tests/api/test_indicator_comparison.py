@@ -1,0 +1,142 @@
+"""横向可对比 (issue 15 item 2) through HTTP: one library indicator's approved targets across
+tenants, values normalised where the units allow (万元 → 元), the outlier flagged by the modified
+z-score on the MAD with the method and threshold returned, derived indicators counted with their
+origin; a city sees its branch, a county gets 403."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from jixiao.services.indicators.models import Indicator
+from jixiao.services.projects.models import Project, initial_stages
+from jixiao.services.targets.models import TargetLine, TargetSet
+from jixiao.tenants.models import Tenant
+from tests.api.test_province_dashboard import program_with
+
+# (tenant, target value, unit): six values near 100 000 元 — one given in 万元 — and one far off
+VALUES = [
+    ("640104", "100000", "元"),
+    ("640104", "98000", "元"),
+    ("640105", "10.5", "万元"),
+    ("640105", "101000", "元"),
+    ("640106", "99000", "元"),
+    ("640121", "103000", "元"),
+    ("640202", "900000", "元"),
+]
+
+
+def seed(runtime, program_id: int, unique: str) -> tuple[int, int]:
+    """Approved targets (version 1) using one shared indicator — the last through a derived copy."""
+    with runtime.db.transaction(system="test: comparison data") as s:
+        shared = (
+            s.execute(
+                select(Indicator)
+                .where(Indicator.shared.is_(True), Indicator.status == "active")
+                .order_by(Indicator.id)
+            )
+            .scalars()
+            .first()
+        )
+        assert shared is not None
+        county = s.execute(select(Tenant).where(Tenant.code == "640202")).scalar_one()
+        derived = Indicator(
+            tenant_id=county.id,
+            code=f"640202-IN-T{unique}",
+            name=f"{shared.name}（大武口）{unique}",
+            level2_id=shared.level2_id,
+            kind=shared.kind,
+            value_type=shared.value_type,
+            direction=shared.direction,
+            unit=shared.unit,
+            origin_id=shared.id,
+            derived_from_id=shared.id,
+        )
+        s.add(derived)
+        s.flush()
+        for n, (code, value, unit) in enumerate(VALUES):
+            tenant = s.execute(select(Tenant).where(Tenant.code == code)).scalar_one()
+            project = Project(
+                tenant_id=tenant.id,
+                program_id=program_id,
+                name=f"对比项目{n}{unique}",
+                department="财政局",
+                implementing_unit="实施单位",
+                budget_amount=Decimal("500000.00"),
+                fund_source="一般公共预算",
+                project_class="工程基建",
+                start_year=2023,
+                end_year=2023,
+                created_by="test",
+                stages=initial_stages(tenant.id),
+            )
+            s.add(project)
+            s.flush()
+            target_set = TargetSet(tenant_id=tenant.id, project_id=project.id, number=1, status="approved")
+            s.add(target_set)
+            s.flush()
+            s.add(
+                TargetLine(
+                    tenant_id=tenant.id,
+                    target_set_id=target_set.id,
+                    position=1,
+                    indicator_id=derived.id if code == "640202" else shared.id,
+                    name=shared.name,
+                    level2="数量",
+                    value_type="quantitative",
+                    direction=">=",
+                    target_value=value,
+                    unit=unit,
+                    weight=Decimal(100),
+                )
+            )
+        return shared.id, derived.id
+
+
+def test_one_indicator_across_tenants_with_its_outlier(api, runtime, unique):
+    pid = program_with(api, runtime, unique, ["640104", "640105", "640106", "640121", "640202"])
+    shared, derived = seed(runtime, pid, unique)
+    got = api.as_user("nx.admin").get(
+        f"/api/v1/province/indicator-comparison?indicator_id={shared}&program_id={pid}"
+    )
+    assert got.status_code == 200, got.get_json()
+    body = got.get_json()
+    mine = [i for i in body["items"] if i["program_id"] == pid]
+    assert len(mine) == 7
+    by_value = {i["target_value"]: i for i in mine}
+    assert by_value["10.5"]["normalised_value"] == "105000.0" and by_value["10.5"]["normalised_unit"] == "元"
+    far = by_value["900000"]
+    assert (
+        far["outlier"]
+        and far["derived"]
+        and far["indicator_id"] == derived
+        and far["tenant_code"] == "640202"
+    )
+    assert [i["target_value"] for i in mine if i["outlier"]] == ["900000"]
+    assert body["method"]["name"] == "modified_z_score_mad" and body["method"]["threshold"] == "3.5"
+    # a stricter threshold: the method is what the caller asked
+    loose = (
+        api.as_user("nx.admin")
+        .get(f"/api/v1/province/indicator-comparison?indicator_id={shared}&program_id={pid}&threshold=9")
+        .get_json()
+    )
+    assert loose["method"]["threshold"].startswith("9")
+    # 银川市 sees its branch (no 640202); a county gets 403
+    city = (
+        api.as_user("yc.admin")
+        .get(f"/api/v1/province/indicator-comparison?indicator_id={shared}&program_id={pid}")
+        .get_json()
+    )
+    assert {i["tenant_code"] for i in city["items"] if i["program_id"] == pid} == {
+        "640104",
+        "640105",
+        "640106",
+        "640121",
+    }
+    assert (
+        api.as_user("xq.admin")
+        .get(f"/api/v1/province/indicator-comparison?indicator_id={shared}&program_id={pid}")
+        .status_code
+        == 403
+    )
