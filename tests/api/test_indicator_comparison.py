@@ -5,6 +5,7 @@ origin; a city sees its branch, a county gets 403."""
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from jixiao.services.projects.models import Project, initial_stages
 from jixiao.services.targets.models import TargetLine, TargetSet
 from jixiao.tenants.models import Tenant
 from tests.api.test_province_dashboard import program_with
+from tests.api.test_report_pages import browser
 
 # (tenant, target value, unit): six values near 100 000 元 — one given in 万元 — and one far off
 VALUES = [
@@ -140,3 +142,21 @@ def test_one_indicator_across_tenants_with_its_outlier(api, runtime, unique):
         .status_code
         == 403
     )
+
+
+def test_the_comparison_page_from_the_indicator(app, api, runtime, unique):
+    pid = program_with(api, runtime, unique, ["640104", "640105", "640106", "640121", "640202"])
+    shared, _ = seed(runtime, pid, unique)
+    nx, _ = browser(app, "nx.admin")
+    detail = nx.get(f"/indicators/{shared}")
+    assert f"/province/indicators/{shared}/comparison" in detail.get_data(as_text=True)
+    page = nx.get(f"/province/indicators/{shared}/comparison?program_id={pid}")
+    assert page.status_code == 200
+    body = html.unescape(page.get_data(as_text=True))
+    assert body.count('data-testid="comparison-row"') == 7
+    assert body.count('data-testid="outlier"') == 1 and "修正 Z 分数" in body and "派生" in body
+    county, _ = browser(app, "xq.admin")
+    assert f"/province/indicators/{shared}/comparison" not in county.get(f"/indicators/{shared}").get_data(
+        as_text=True
+    )
+    assert county.get(f"/province/indicators/{shared}/comparison").status_code == 403

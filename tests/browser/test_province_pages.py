@@ -76,3 +76,26 @@ def test_dashboard_charts_filter_and_export(fresh_page, api, runtime, unique, tm
     expect(nx.get_by_test_id("overdue-filter")).to_have_value("1")
     expect(nx.get_by_test_id("tenant-640104")).to_have_count(0)
     assert nx.problems == [], nx.problems
+
+
+def test_the_comparison_from_a_library_indicator(fresh_page, api, runtime, unique):
+    """横向对比: from the indicator's page to its targets across tenants, the outlier marked."""
+    from tests.api.test_indicator_comparison import seed
+
+    pid = program_with(api, runtime, unique, ["640104", "640105", "640106", "640121", "640202"])
+    shared, _ = seed(runtime, pid, unique)
+    nx = signed_in(fresh_page, "nx.admin")
+    go(nx, f"/indicators/{shared}")
+    nx.get_by_test_id("compare").click()
+    settle(nx)
+    nx.get_by_test_id("comparison-program").select_option(str(pid))
+    nx.get_by_role("button", name="对比").click()
+    settle(nx)
+    assert_no_inline_script(nx)
+    expect(nx.get_by_test_id("comparison-row")).to_have_count(7)
+    outlier = nx.locator("[data-testid=comparison-row][data-outlier]")
+    expect(outlier).to_have_count(1)
+    expect(outlier).to_contain_text("900000")
+    expect(nx.get_by_test_id("comparison-method")).to_contain_text("修正 Z 分数")
+    shot(nx, "comparison")
+    assert nx.problems == [], nx.problems

@@ -1,0 +1,43 @@
+"""The indicator comparison page (横向可对比), reached from every library indicator's page: the
+approved targets in force that use it (or an indicator derived from it) across the tenants the
+caller sees, normalised values, the latest actuals, and the outliers marked — with the method
+stated. The province and a city (its branch); a county is refused (403, the policy)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import render_template, request
+from flask_login import login_required
+
+from jixiao.platform.web.context import actor, db
+from jixiao.services.reports.views.common import visible_programs
+
+from .. import comparison
+from .common import bp, program_id_of
+
+
+def _threshold(raw: str | None) -> Decimal:
+    try:
+        value = Decimal((raw or "").strip())
+    except InvalidOperation:
+        return comparison.DEFAULT_THRESHOLD
+    return value if value.is_finite() and 1 <= value <= 10 else comparison.DEFAULT_THRESHOLD
+
+
+@bp.get("/indicators/<int:indicator_id>/comparison", endpoint="comparison")
+@login_required
+def comparison_page(indicator_id: int) -> Any:
+    program_id = program_id_of(request.args.get("program_id"))
+    threshold = _threshold(request.args.get("threshold"))
+    found = comparison.compare(db(), actor(), indicator_id, threshold=threshold, program_id=program_id)
+    outliers = [i for i in found.items if i.outlier]
+    return render_template(
+        "province/comparison.html",
+        found=found,
+        programs=visible_programs(),
+        program_id=program_id,
+        threshold=threshold,
+        outliers=outliers,
+    )
