@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, g, request, session
 from markupsafe import Markup, escape
+from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
 from jixiao.platform.core.authz import POLICIES, authorize
@@ -77,6 +78,40 @@ def is_htmx(target: str | None = None) -> bool:
 def htmx_page_path() -> str:
     """The path of the page an htmx request was made from ("" when it does not say)."""
     return urlsplit(request.headers.get("HX-Current-URL", "")).path
+
+
+# The app's CSP, except that a streamed file (an evidence item's, a report's PDF) may be framed by the
+# app's own preview page (and nothing else), with the browser's PDF viewer; an error page of such a
+# route (404) stays as strict.
+INLINE_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'self'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'self'",
+}
+
+
+def load_form(schema: Schema, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """A page's form through the API's schema: (the data, {}) or ({}, every problem by field —
+    nested lists as `<field>.<n>.<subfield>`, n from 1), for the form to show beside each field."""
+    try:
+        return schema.load(raw), {}
+    except ValidationError as exc:
+        found: dict[str, list[str]] = {}
+        for key, value in exc.messages.items():  # type: ignore[union-attr]
+            if isinstance(value, dict):
+                for index, sub in value.items():
+                    for field, messages in sub.items() if isinstance(sub, dict) else [("_", sub)]:
+                        found[f"{key}.{int(index) + 1}.{field}"] = list(messages)
+            else:
+                found[str(key)] = list(value)
+        return {}, found
 
 
 def stream_object(

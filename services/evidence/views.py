@@ -20,8 +20,8 @@ from flask_login import login_required
 
 from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.extensions import talisman
+from jixiao.platform.web.pages import INLINE_CSP, stream_object
 from jixiao.platform.web.pages import may as _may
-from jixiao.platform.web.pages import stream_object
 from jixiao.services.programs.models import STAGE_NAMES, STAGES
 from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
@@ -34,21 +34,6 @@ bp = Blueprint("evidence_pages", __name__, url_prefix="/evidence", template_fold
 
 PREVIEWABLE = {"application/pdf": "pdf", "image/png": "image", "image/jpeg": "image"}
 DELETABLE = ("draft", "returned")
-
-# The app's CSP, except that the streamed file may be framed by the app's own preview page (and
-# nothing else), with the browser's PDF viewer; an error page of this route (404) stays as strict.
-INLINE_CSP = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self'",
-    "img-src": ["'self'", "data:"],
-    "font-src": "'self'",
-    "connect-src": "'self'",
-    "object-src": "'self'",
-    "base-uri": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'self'",
-}
 
 
 @bp.app_template_filter("filesize")

@@ -16,12 +16,12 @@ from flask_login import login_required
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import Conflict, ValidationFailed
 from jixiao.platform.web.context import actor, db
-from jixiao.platform.web.pages import may
+from jixiao.platform.web.pages import load_form, may
 
 from .. import service
 from ..models import STATUS_NAMES, PilotReport
 from ..schemas import AcceptanceSchema
-from .common import bp, load_form, load_report, visible_programs
+from .common import bp, load_report, visible_programs
 
 TABS = {"submitted": "待验收", "returned": "已退回", "accepted": "已通过", "draft": "未报送"}
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from marshmallow import Schema, ValidationError
 
 from jixiao.platform.core.errors import NotFound
 from jixiao.platform.core.jobs import JobInfo
@@ -35,21 +34,6 @@ STATUS_BADGES = {
     "submitted": "text-bg-info",
     "returned": "text-bg-warning",
     "accepted": "text-bg-success",
-}
-
-# The app's CSP, except that a streamed PDF may be framed by the app's own pages (and nothing else)
-# with the browser's PDF viewer (as the evidence preview).
-INLINE_CSP = {
-    "default-src": "'self'",
-    "script-src": "'self'",
-    "style-src": "'self'",
-    "img-src": ["'self'", "data:"],
-    "font-src": "'self'",
-    "connect-src": "'self'",
-    "object-src": "'self'",
-    "base-uri": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'self'",
 }
 
 
@@ -89,23 +73,6 @@ def job_of(job_id: str | None) -> JobInfo | None:
         return runtime().jobs.info(job_id, actor())
     except NotFound:
         return None
-
-
-def load_form(schema: Schema, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """`raw` through an API schema: (the data, {}) or ({}, every problem by field — nested lists
-    as `<field>.<n>.<subfield>`, n from 1)."""
-    try:
-        return schema.load(raw), {}
-    except ValidationError as exc:
-        found: dict[str, list[str]] = {}
-        for key, value in exc.messages.items():  # type: ignore[union-attr]
-            if isinstance(value, dict):
-                for index, sub in value.items():
-                    for field, messages in sub.items() if isinstance(sub, dict) else [("_", sub)]:
-                        found[f"{key}.{int(index) + 1}.{field}"] = list(messages)
-            else:
-                found[str(key)] = list(value)
-        return {}, found
 
 
 def published_cases(report: PilotReport) -> dict[int, list[Any]]:

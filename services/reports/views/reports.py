@@ -13,12 +13,12 @@ from flask_login import login_required
 from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jixiao.platform.web.context import actor, db, runtime
 from jixiao.platform.web.extensions import talisman
-from jixiao.platform.web.pages import is_htmx, may, stream_object
+from jixiao.platform.web.pages import INLINE_CSP, is_htmx, may, stream_object
 from jixiao.services.indicators import library
 
 from .. import files, generation, service
 from ..models import STATUSES
-from .common import INLINE_CSP, bp, detail_context, job_of, load_report, participates, visible_programs
+from .common import bp, detail_context, job_of, load_report, participates, visible_programs
 
 
 def _int_arg(name: str) -> int | None:

@@ -12,12 +12,13 @@ from flask_login import login_required
 
 from jixiao.platform.core.errors import Conflict, Forbidden, ValidationFailed
 from jixiao.platform.web.context import actor, db
+from jixiao.platform.web.pages import load_form
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.views import render_project_page
 
 from .. import service
 from ..schemas import ResultApplicationWriteSchema
-from .common import BASE, bp, load, load_project, writable
+from .common import BASE, bp, load_project, writable
 
 
 def application_page(
@@ -71,7 +72,7 @@ def decide(project_id: int) -> Any:
     raw: dict[str, Any] = {k: v for k, v in form.items() if not (k == "budget_recommendation" and v == "")}
     if request.form.get("lock_version", "").isdigit():
         raw["lock_version"] = int(request.form["lock_version"])
-    data, errors = load(ResultApplicationWriteSchema(), raw)
+    data, errors = load_form(ResultApplicationWriteSchema(), raw)
     try:
         if errors:
             raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from marshmallow import Schema, ValidationError
 
 from jixiao.platform.core.errors import Conflict
 from jixiao.platform.web.context import actor, db
@@ -48,23 +47,6 @@ def load_project(project_id: int) -> Project:
     if project.stage_row(STAGE).status == "locked":
         raise Conflict(service.NOT_OPEN)
     return project
-
-
-def load(schema: Schema, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """`raw` through an API schema: (the data, {}) or ({}, every problem by field — nested lists
-    as `items.<n>.<field>`, n from 1, the service's keys)."""
-    try:
-        return schema.load(raw), {}
-    except ValidationError as exc:
-        found: dict[str, list[str]] = {}
-        for key, value in exc.messages.items():  # type: ignore[union-attr]
-            if isinstance(value, dict):
-                for index, sub in value.items():
-                    for field, messages in sub.items() if isinstance(sub, dict) else [("_", sub)]:
-                        found[f"{key}.{int(index) + 1}.{field}"] = list(messages)
-            else:
-                found[str(key)] = list(value)
-        return {}, found
 
 
 def writable(project: Project, policy: str) -> bool:

@@ -15,6 +15,7 @@ from flask_login import login_required
 
 from jixiao.platform.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from jixiao.platform.web.context import actor, db
+from jixiao.platform.web.pages import load_form
 from jixiao.services.evidence import service as evidence_service
 from jixiao.services.programs.views import province_today
 from jixiao.services.projects.models import Project
@@ -28,7 +29,7 @@ from ..schemas import (
     RectificationReplySchema,
     RectificationReturnSchema,
 )
-from .common import BASE, bp, load, load_project, writable
+from .common import BASE, bp, load_project, writable
 
 ROWS = 5  # item rows of the issue form
 
@@ -90,7 +91,7 @@ def _act(
         and notices.get_notice(s, actor(), notice_id, province_today()).project_id != project.id
     ):
         raise NotFound(f"本项目没有整改通知 {notice_id}")
-    data, errors = load(schema, raw)
+    data, errors = load_form(schema, raw)
     try:
         if errors:
             raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
