@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask.views import MethodView
@@ -51,7 +52,8 @@ class IndicatorComparison(MethodView):
         completion; values normalised where the units allow (元/万元/亿元 → 元, 个/万个 → 个,
         天/月/年 → 天, %); outliers by the modified z-score on the MAD (`method`, *default*
         |z| > 3.5). The province sees all, a city its branch, a county 403."""
-        threshold = args.get("threshold") or comparison.DEFAULT_THRESHOLD
+        given = args.get("threshold")
+        threshold = comparison.DEFAULT_THRESHOLD if given is None else Decimal(str(given))
         return comparison.compare(
             db(), actor(), args["indicator_id"], threshold=threshold, program_id=args.get("program_id")
         )

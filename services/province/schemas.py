@@ -108,10 +108,9 @@ class DashboardSchema(Schema):
 class ComparisonQuerySchema(InputSchema):
     indicator_id = fields.Int(required=True)
     program_id = fields.Int(metadata={"description": "only the projects of one program"})
-    threshold = fields.Decimal(
+    threshold = fields.Float(
         load_default=None,
         allow_none=True,
-        places=2,
         validate=validate.Range(min=1, max=10),
         metadata={"description": "|modified z| above which a value is an outlier (*default* 3.5)"},
     )
