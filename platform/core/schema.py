@@ -105,3 +105,12 @@ class InputSchema(Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         harden(field_obj)
+
+
+class DecimalString(fields.Decimal):
+    """A decimal answered as a string ("1250000.00", "90.83"), and documented so in the OpenAPI
+    document (string, format decimal) — marshmallow's `as_string` alone is documented as a number."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "format": "decimal", **kwargs.pop("metadata", {})}
+        super().__init__(as_string=True, metadata=metadata, **kwargs)

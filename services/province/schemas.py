@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
-from jixiao.platform.core.schema import InputSchema
+from jixiao.platform.core.schema import DecimalString, InputSchema
 from jixiao.services.programs.models import STAGES
 
 from .dashboard import COLOURS, GRADES
@@ -37,19 +37,15 @@ class ProjectRowSchema(Schema):
     forecast_warnings = fields.Dict(keys=fields.Str(), values=fields.Int(), metadata=COLOUR_COUNTS)
     latest_period = fields.Str(allow_none=True)
     grade = fields.Str(allow_none=True, metadata={"description": "the approved self-evaluation's"})
-    score = fields.Decimal(as_string=True, allow_none=True)
+    score = DecimalString(allow_none=True)
     key_evaluation_grade = fields.Str(
         allow_none=True, metadata={"description": "the accepted key evaluation's"}
     )
-    key_evaluation_score = fields.Decimal(as_string=True, allow_none=True)
-    budget = fields.Decimal(as_string=True)
-    budget_executed = fields.Decimal(as_string=True, allow_none=True)
-    budget_execution_rate = fields.Decimal(
-        as_string=True, allow_none=True, metadata={"description": "percent"}
-    )
-    time_progress = fields.Decimal(
-        as_string=True, allow_none=True, metadata={"description": "序时进度, percent"}
-    )
+    key_evaluation_score = DecimalString(allow_none=True)
+    budget = DecimalString()
+    budget_executed = DecimalString(allow_none=True)
+    budget_execution_rate = DecimalString(allow_none=True, metadata={"description": "percent"})
+    time_progress = DecimalString(allow_none=True, metadata={"description": "序时进度, percent"})
     open_corrections = fields.Int()
     open_rectifications = fields.Int()
 
@@ -65,9 +61,9 @@ class TotalsSchema(Schema):
     forecast_warnings = fields.Dict(keys=fields.Str(), values=fields.Int())
     grades = fields.Dict(keys=fields.Str(), values=fields.Int())
     key_evaluation_grades = fields.Dict(keys=fields.Str(), values=fields.Int())
-    budget = fields.Decimal(as_string=True)
-    budget_executed = fields.Decimal(as_string=True)
-    budget_execution_rate = fields.Decimal(as_string=True, allow_none=True)
+    budget = DecimalString()
+    budget_executed = DecimalString()
+    budget_execution_rate = DecimalString(allow_none=True)
     open_corrections = fields.Int()
     open_rectifications = fields.Int()
     reports = fields.Dict(
@@ -128,21 +124,21 @@ class ComparisonItemSchema(Schema):
     target_value = fields.Str()
     unit = fields.Str()
     direction = fields.Str()
-    normalised_value = fields.Decimal(as_string=True, allow_none=True)
+    normalised_value = DecimalString(allow_none=True)
     normalised_unit = fields.Str()
     actual_value = fields.Str(allow_none=True, metadata={"description": "the latest monitoring round's"})
-    completion = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "percent"})
-    z = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "modified z-score"})
+    completion = DecimalString(allow_none=True, metadata={"description": "percent"})
+    z = DecimalString(allow_none=True, metadata={"description": "modified z-score"})
     outlier = fields.Bool()
 
 
 class ComparisonMethodSchema(Schema):
     name = fields.Str(metadata={"enum": ["modified_z_score_mad"]})
     description = fields.Str()
-    threshold = fields.Decimal(as_string=True)
+    threshold = DecimalString()
     unit = fields.Str(allow_none=True, metadata={"description": "the unit the scored values share"})
-    median = fields.Decimal(as_string=True, allow_none=True)
-    mad = fields.Decimal(as_string=True, allow_none=True)
+    median = DecimalString(allow_none=True)
+    mad = DecimalString(allow_none=True)
     count = fields.Int(metadata={"description": "values scored"})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
-from jixiao.platform.core.schema import InputSchema
+from jixiao.platform.core.schema import DecimalString, InputSchema
 
 from .models import FORMATS, OUTCOMES, REVIEW_KINDS, STATUS_NAMES, STATUSES
 
@@ -65,8 +65,8 @@ class ReviewSchema(Schema):
     version = fields.Int()
     round = fields.Int(allow_none=True)
     checklist = fields.List(fields.Dict(), metadata={"description": "[{item, max, score, comment}]"})
-    total = fields.Decimal(as_string=True, allow_none=True)
-    pass_mark = fields.Decimal(as_string=True, allow_none=True)
+    total = DecimalString(allow_none=True)
+    pass_mark = DecimalString(allow_none=True)
     outcome = fields.Str(allow_none=True, metadata={"enum": list(OUTCOMES)})
     opinion = fields.Str()
     author = fields.Str()
