@@ -18,6 +18,7 @@ from jixiao.services.programs import models as program_models  # noqa: F401
 from jixiao.services.projects import models as project_models  # noqa: F401
 from jixiao.services.reports import models as report_models  # noqa: F401
 from jixiao.services.results import models as result_models  # noqa: F401
+from jixiao.services.spotchecks import models as spot_check_models  # noqa: F401
 from jixiao.services.targets import models as target_models  # noqa: F401
 from jixiao.tenants import models as tenant_models  # noqa: F401
 

@@ -44,6 +44,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "evidence:read",
             "reports:read",
             "acceptance:write",
+            "reviews:write",  # 抽查: the province's performance centre reviews drawn targets
         }
     ),
     "bureau_admin": frozenset(

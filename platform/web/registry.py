@@ -27,6 +27,8 @@ from jixiao.services.reports import api as reports_api
 from jixiao.services.reports import views as reports_pages
 from jixiao.services.results import api as results_api
 from jixiao.services.results import views as results_pages
+from jixiao.services.spotchecks import api as spot_checks_api
+from jixiao.services.spotchecks import views as spotchecks_pages
 from jixiao.services.targets import api as targets_api
 from jixiao.services.targets import views as targets_pages
 from jixiao.services.tasks import api as tasks_api
@@ -51,6 +53,7 @@ API_BLUEPRINTS = [
     reports_api.blp,
     province_api.blp,
     province_export_api.blp,
+    spot_checks_api.blp,
     grants_api.blp,
     evidence_api.blp,
     tasks_api.blp,
@@ -74,6 +77,7 @@ PAGE_BLUEPRINTS = [
     results_pages.bp,
     reports_pages.bp,
     province_pages.bp,
+    spotchecks_pages.bp,
     evidence_pages.bp,
     grants_pages.bp,
     tasks_pages.bp,

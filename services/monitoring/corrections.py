@@ -5,6 +5,10 @@ the project where they help) → answered; finance asks again (a new deadline) �
 it. An open request past its deadline (the province's calendar) is overdue. From a request
 finance may open a target adjustment (the targets' own flow): the new version, once approved,
 is what later rounds are measured against; earlier rounds keep theirs.
+
+The thread itself — open a request, the editors' reply, ask again, close — is `open_request`,
+`answer`, `ask` and `shut`, shared with the spot checks' findings (services/spotchecks), which are
+the same requests written from above; each caller audits and announces in its own words.
 """
 
 from __future__ import annotations
@@ -94,7 +98,11 @@ def _not_closed(found: Correction) -> None:
 def of_project(session: Session, actor: Actor, project_id: int, today: date) -> list[Correction]:
     """Every correction request of a project, newest first."""
     project = get_project(session, actor, project_id)
-    stmt = select(Correction).where(Correction.project_id == project.id).order_by(Correction.id.desc())
+    stmt = (
+        select(Correction)
+        .where(Correction.project_id == project.id, Correction.round_id.is_not(None))
+        .order_by(Correction.id.desc())
+    )
     return _marked(list(session.execute(stmt).scalars()), today)
 
 
@@ -110,7 +118,7 @@ def inbox(
 ) -> Page[Correction]:
     """The correction requests of the caller's tenant and those below it (the walls), newest first."""
     authorize(actor, "projects.read")
-    stmt = select(Correction).order_by(Correction.id.desc())
+    stmt = select(Correction).where(Correction.round_id.is_not(None)).order_by(Correction.id.desc())
     if status:
         stmt = stmt.where(Correction.status == status)
     if overdue is True:
@@ -141,25 +149,17 @@ def issue(
     errors: dict[str, list[str]] = {}
     if data.get("kind") not in CORRECTION_KINDS:
         errors["kind"] = [f"类型须为{'、'.join(CORRECTION_KINDS)}之一"]
-    text = _text_problem(data.get("text"), "text", "要求的内容", errors)
-    _deadline_problem(data.get("deadline"), today, errors)
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
-    found = Correction(
-        tenant_id=project.tenant_id,
-        project_id=project.id,
-        round_id=found_round.id,
+    found = open_request(
+        session,
+        actor,
+        project,
         kind=data["kind"],
-        text=text,
-        deadline=data["deadline"],
-        status="open",
-        issued_by=actor.username,
-        issued_at=utcnow(),
-        entries=[],
+        text=data.get("text"),
+        deadline=data.get("deadline"),
+        today=today,
+        round_id=found_round.id,
+        errors=errors,
     )
-    session.add(found)
-    _entry(found, actor, "request", text, deadline=data["deadline"])
-    session.flush()
     _audit(session, project, found, "issue", period=found_round.period, deadline=found.deadline.isoformat())
     announce(session, actor, "correction.issued", project=project, round=found_round, correction=found)
     return _marked([found], today)[0]
@@ -186,15 +186,7 @@ def ask_again(
     today: date,
 ) -> Correction:
     project, found = _finance_on_open(session, actor, project_id, round_id, correction_id)
-    errors: dict[str, list[str]] = {}
-    text = _text_problem(data.get("text"), "text", "再次要求的内容", errors)
-    _deadline_problem(data.get("deadline"), today, errors)
-    if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
-    found.status = "open"
-    found.deadline = data["deadline"]
-    _entry(found, actor, "again", text, deadline=data["deadline"])
-    session.flush()
+    ask(session, actor, found, data, today)
     _audit(session, project, found, "again", deadline=found.deadline.isoformat())
     announce(
         session, actor, "correction.again", project=project, round=found.monitoring_round, correction=found
@@ -212,11 +204,7 @@ def close(
     today: date,
 ) -> Correction:
     project, found = _finance_on_open(session, actor, project_id, round_id, correction_id)
-    found.status = "closed"
-    found.closed_by = actor.username
-    found.closed_at = utcnow()
-    _entry(found, actor, "close", (opinion or "").strip())
-    session.flush()
+    shut(session, actor, found, opinion)
     _audit(session, project, found, "close")
     announce(
         session, actor, "correction.closed", project=project, round=found.monitoring_round, correction=found
@@ -263,9 +251,65 @@ def reply(
 ) -> Correction:
     project = get_project(session, actor, project_id)
     found = _find(session, project, round_id, correction_id)
+    ids = answer(session, actor, project, found, data)
+    _audit(session, project, found, "reply", evidence_ids=ids)
+    announce(
+        session, actor, "correction.replied", project=project, round=found.monitoring_round, correction=found
+    )
+    return _marked([found], today)[0]
+
+
+# --- the thread (shared with the spot checks' findings) ---------------------------------------
+
+
+def open_request(
+    session: Session,
+    actor: Actor,
+    project: Project,
+    *,
+    kind: str,
+    text: str | None,
+    deadline: date | None,
+    today: date,
+    round_id: int | None = None,
+    spot_check_item_id: int | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> Correction:
+    """A new request to the project's editors (validated: its text, a deadline not past, with the
+    caller's own problems in `errors`). The caller has authorised it and audits and announces it."""
+    errors = dict(errors or {})
+    cleaned = _text_problem(text, "text", "要求的内容", errors)
+    _deadline_problem(deadline, today, errors)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    assert deadline is not None
+    found = Correction(
+        tenant_id=project.tenant_id,
+        project_id=project.id,
+        round_id=round_id,
+        spot_check_item_id=spot_check_item_id,
+        kind=kind,
+        text=cleaned,
+        deadline=deadline,
+        status="open",
+        issued_by=actor.username,
+        issued_at=utcnow(),
+        entries=[],
+    )
+    session.add(found)
+    _entry(found, actor, "request", cleaned, deadline=deadline)
+    session.flush()
+    return found
+
+
+def answer(
+    session: Session, actor: Actor, project: Project, found: Correction, data: dict[str, Any]
+) -> list[int]:
+    """The editors' reply (a text, the project's evidence files where they help) → answered; the
+    evidence ids it cites."""
     authorize(actor, "projects.write", project=project)
     if not actor.has_role("project_editor"):
-        raise Forbidden("只有项目单位填报人可以答复纠偏要求")
+        raise Forbidden(f"只有项目单位填报人可以答复{found.kind}要求")
     _not_closed(found)
     errors: dict[str, list[str]] = {}
     text = _text_problem(data.get("text"), "text", "答复内容", errors)
@@ -288,8 +332,28 @@ def reply(
     found.status = "answered"
     _entry(found, actor, "reply", text, evidence_ids=ids)
     session.flush()
-    _audit(session, project, found, "reply", evidence_ids=ids)
-    announce(
-        session, actor, "correction.replied", project=project, round=found.monitoring_round, correction=found
-    )
-    return _marked([found], today)[0]
+    return ids
+
+
+def ask(session: Session, actor: Actor, found: Correction, data: dict[str, Any], today: date) -> None:
+    """Ask again with a new deadline → open (the issuer, authorised by the caller)."""
+    _not_closed(found)
+    errors: dict[str, list[str]] = {}
+    text = _text_problem(data.get("text"), "text", "再次要求的内容", errors)
+    _deadline_problem(data.get("deadline"), today, errors)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+    found.status = "open"
+    found.deadline = data["deadline"]
+    _entry(found, actor, "again", text, deadline=data["deadline"])
+    session.flush()
+
+
+def shut(session: Session, actor: Actor, found: Correction, opinion: str | None) -> None:
+    """Close the request (the issuer, authorised by the caller), with an optional opinion."""
+    _not_closed(found)
+    found.status = "closed"
+    found.closed_by = actor.username
+    found.closed_at = utcnow()
+    _entry(found, actor, "close", (opinion or "").strip())
+    session.flush()

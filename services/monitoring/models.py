@@ -31,6 +31,7 @@ REASON_CATEGORIES = ("经费保障", "制度保障", "人员保障", "硬件条�
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 
 CORRECTION_KINDS = ("纠偏", "约谈", "发函")
+SPOT_CHECK_KIND = "抽查"  # a spot check's finding (services/spotchecks): the same request, from above
 CORRECTION_STATUSES = ("open", "answered", "closed")
 CORRECTION_STATUS_NAMES = {"open": "待答复", "answered": "已答复", "closed": "已关闭"}
 # the thread of a correction: finance's request, the editors' replies, asked again, closed
@@ -141,12 +142,22 @@ class MonitoringLine(TenantOwned, Base):
 
 
 class Correction(TenantOwned, Base):
+    """A request the project's editors must answer: finance's on a monitoring round (纠偏/约谈/发函,
+    `round_id`) or a spot check's finding from the province or the city (抽查, `spot_check_item_id`,
+    written from above — hence `owner_and_above`; the services' policies say which level does what)."""
+
     __tablename__ = "corrections"
     __wall_abstract__ = False
+    __wall_writers__ = "owner_and_above"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("monitoring_rounds.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("monitoring_rounds.id", ondelete="CASCADE"), index=True
+    )
+    spot_check_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spot_check_items.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(4))
     text: Mapped[str] = mapped_column(Text)
     deadline: Mapped[date] = mapped_column(Date)
@@ -160,7 +171,7 @@ class Correction(TenantOwned, Base):
     )
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
-    monitoring_round: Mapped[MonitoringRound] = relationship(lazy="joined", viewonly=True)
+    monitoring_round: Mapped[MonitoringRound | None] = relationship(lazy="joined", viewonly=True)
     adjustment: Mapped[TargetSet | None] = relationship(lazy="joined", viewonly=True)
     entries: Mapped[list[CorrectionEntry]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="CorrectionEntry.id"
@@ -179,6 +190,7 @@ class CorrectionEntry(TenantOwned, Base):
     __tablename__ = "correction_entries"
     __wall_project__ = ("correction_id", "Correction")
     __wall_abstract__ = False
+    __wall_writers__ = "owner_and_above"  # a spot check's follow-up is written from above
 
     id: Mapped[int] = mapped_column(primary_key=True)
     correction_id: Mapped[int] = mapped_column(ForeignKey("corrections.id", ondelete="CASCADE"), index=True)

@@ -18,6 +18,7 @@ from .models import (
     LIKELIHOODS,
     REASON_CATEGORIES,
     ROUND_STATUSES,
+    SPOT_CHECK_KIND,
     WARNINGS,
 )
 
@@ -255,9 +256,13 @@ class EntrySchema(Schema):
 class CorrectionSchema(Schema):
     id = fields.Int()
     project_id = fields.Int()
-    round_id = fields.Int()
-    period = fields.Function(lambda c: c.monitoring_round.period)
-    kind = fields.Str(metadata={"enum": list(CORRECTION_KINDS)})
+    round_id = fields.Int(allow_none=True, metadata={"description": "监控轮次（抽查问题为空）"})
+    spot_check_item_id = fields.Int(allow_none=True, metadata={"description": "抽查项（抽查发现的问题）"})
+    period = fields.Function(
+        lambda c: c.monitoring_round.period if c.monitoring_round else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    kind = fields.Str(metadata={"enum": [*CORRECTION_KINDS, SPOT_CHECK_KIND]})
     text = fields.Str()
     deadline = fields.Date()
     status = fields.Str(metadata={"enum": list(CORRECTION_STATUSES)})

@@ -131,7 +131,11 @@ def tasks(session: Session, scope: Scope, today: date) -> list[Task]:
             )
             for p, r in session.execute(rounds.where(MonitoringRound.status == "reported")).all()
         ]
-    corrections = active(scope, Project, Correction).join(Correction, Correction.project_id == Project.id)
+    corrections = (
+        active(scope, Project, Correction)
+        .join(Correction, Correction.project_id == Project.id)
+        .where(Correction.round_id.is_not(None))  # a spot check's findings: services/spotchecks
+    )
     if scope.acts_as(ROLE_OF["answer"], "answer"):
         found += [
             make_task(

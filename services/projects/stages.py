@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # The packages with a `stage.py`, in lifecycle order (jixiao.services.<name>.stage). The last is no
 # project stage: the pilot report (试点报告) of a tenant's program, a track of its own in the work
 # queue and the notifications (its items carry no project).
-STAGE_MODULES = ("assessment", "targets", "monitoring", "evaluation", "results", "reports")
+STAGE_MODULES = ("assessment", "targets", "monitoring", "evaluation", "results", "reports", "spotchecks")
 
 TaskQuery = Callable[["Session", "Scope", "date"], "list[Task]"]
 # (session, actor, the project — None for a track without one, such as the pilot report —, data)
@@ -60,6 +60,10 @@ class StagePlugin:
     # giving its context (called by the page with the project)
     panel: str | None = None
     panel_context: str | None = None
+    # a card on the overview whatever the stage (a spot check's result): a template, and
+    # "module:function" giving its context — or None when there is nothing to show
+    aside: str | None = None
+    aside_context: str | None = None
     tasks: tuple[TaskQuery, ...] = ()  # the work-queue items of this stage (any kinds)
     events: Mapping[str, EventHandler] = field(default_factory=dict)  # announce(name) → handler
     done: Mapping[str, str] = field(default_factory=dict)  # audit action → 已办 text (提交绩效目标 …)

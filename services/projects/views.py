@@ -307,4 +307,10 @@ def detail(project_id: int) -> Any:
     if plugin is not None and plugin.panel:
         context = stages.resolve(plugin.panel_context)(project) if plugin.panel_context else {}
         context["panel_template"] = plugin.panel
-    return render_project_page("projects/detail.html", project, "overview", **context)
+    asides = []
+    for other in stages.plugins():
+        if other.aside and other.aside_context:
+            found = stages.resolve(other.aside_context)(project)
+            if found is not None:
+                asides.append((other.aside, found))
+    return render_project_page("projects/detail.html", project, "overview", asides=asides, **context)

@@ -16,7 +16,8 @@ Kinds (API codes; the pages show the Chinese):
 - `answer`    待答复 — a correction request (纠偏/约谈/发函) awaiting the editors' reply;
 - `follow_up` 待跟进 — an answered correction awaiting finance (close it or ask again);
 - `accept`    待验收 — a submitted pilot report awaiting the province's acceptance;
-- `opinion`   待初审 — a county's submitted pilot report awaiting its city's preliminary opinion.
+- `opinion`   待初审 — a county's submitted pilot report awaiting its city's preliminary opinion;
+- `check`     待抽查 — a project drawn in a spot check (抽查) awaiting the review of whoever drew it.
 An item belongs to a project, or (a pilot report's) to a tenant's program only: `project_id` None.
 The queries themselves live beside their stage; the helpers below are what they share.
 """
@@ -48,6 +49,7 @@ KIND_NAMES = {
     "follow_up": "待跟进",
     "accept": "待验收",
     "opinion": "待初审",
+    "check": "待抽查",
 }
 # Who acts on each kind (a review: the role of its level, ROLE_OF_LEVEL).
 ROLE_OF = {
@@ -59,6 +61,7 @@ ROLE_OF = {
     "follow_up": "bureau_admin",
     "accept": "province_admin",
     "opinion": "bureau_admin",
+    "check": "province_reviewer",  # a city's checks: its bureau admin (services/spotchecks)
 }
 SCOPE_OF = {
     "fill": "projects:write",
@@ -70,6 +73,7 @@ SCOPE_OF = {
     "follow_up": "reviews:write",
     "accept": "acceptance:write",
     "opinion": "reports:write",
+    "check": "reviews:write",
 }
 
 
