@@ -111,6 +111,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         ],
         "pass_mark": 60,
     },
+    # 目标值参考 (services/targets/suggestions): a distribution of other tenants' approved targets, or
+    # a starting set of indicators, is shown only when at least this many tenants make it up (≥ 2)
+    "suggestions": {"min_tenants": 5},
 }
 # A program's deadlines: one per stage, and the pilot report's (试点报告; else the program's end).
 DEADLINE_NAMES = {**STAGE_NAMES, "pilot_report": "试点报告"}

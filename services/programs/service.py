@@ -218,7 +218,23 @@ def settings_problems(settings: dict[str, Any]) -> dict[str, list[str]]:
         )
     if "result_application" in settings and not isinstance(results, dict):
         problems.append("设置项 result_application 须为对象")
-    for key in ("monitoring", "self_evaluation", "evidence", "reminders", "joint_review", "acceptance"):
+    suggestions = settings.get("suggestions")
+    k = suggestions.get("min_tenants") if isinstance(suggestions, dict) else None
+    # never below DESIGN.md's 5: fewer tenants' quartiles and median can give their values away
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 5):
+        problems.append("设置项 suggestions.min_tenants 须为不小于 5 的整数（参考值至少来自几个地区）")
+    if isinstance(suggestions, dict) and set(suggestions) - {"min_tenants"}:
+        unknown_keys = sorted(set(suggestions) - {"min_tenants"})
+        problems.append(f"未知的设置项：{'、'.join('suggestions.' + str(key) for key in unknown_keys)}")
+    for key in (
+        "monitoring",
+        "self_evaluation",
+        "evidence",
+        "reminders",
+        "joint_review",
+        "acceptance",
+        "suggestions",
+    ):
         if key in settings and not isinstance(settings[key], dict):
             problems.append(f"设置项 {key} 须为对象")
     return {"settings": problems} if problems else {}

@@ -124,6 +124,7 @@ SETTING_FIELDS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("s_budget_lag_yellow", ("monitoring", "budget_lag_yellow"), "执行率落后序时进度 · 黄色", "个百分点"),
     ("s_budget_lag_red", ("monitoring", "budget_lag_red"), "执行率落后序时进度 · 红色", "个百分点"),
     ("s_evidence_max", ("evidence", "max_size_mib"), "佐证材料单个文件上限", "MiB"),
+    ("s_min_tenants", ("suggestions", "min_tenants"), "目标值参考最少地区数", "个"),
 )
 
 
@@ -301,6 +302,7 @@ def _settings_view(settings: dict[str, Any]) -> list[tuple[str, list[tuple[str, 
             "绩效目标",
             [
                 ("指标权重合计", f"{settings.get('target_weights_total')}"),
+                ("目标值参考至少来自", f"{settings.get('suggestions', {}).get('min_tenants')} 个地区"),
             ],
         ),
         (

@@ -13,7 +13,7 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.web.api.platform import JobStartedSchema
 from jixiao.platform.web.context import actor, db, runtime
 
-from . import chain, excel, rules, service
+from . import chain, excel, rules, service, suggestions
 from .schemas import (
     AdjustmentSchema,
     ApplyTemplateSchema,
@@ -21,6 +21,9 @@ from .schemas import (
     ReviewSchema,
     RuleSchema,
     TargetSetSchema,
+    TargetStatisticsQuerySchema,
+    TargetStatisticsSchema,
+    TargetSuggestionsSchema,
     TargetsWriteSchema,
     TargetVersionSchema,
     ViolationSchema,
@@ -193,3 +196,33 @@ class TargetsExportFile(MethodView):
         response = Response(opened.chunks, mimetype=opened.mimetype, headers=opened.headers)
         response.call_on_close(opened.close)
         return response
+
+
+@blp.route("/indicators/<int:indicator_id>/target-statistics")
+class TargetStatistics(MethodView):
+    @blp.arguments(TargetStatisticsQuerySchema, location="query")
+    @blp.response(200, TargetStatisticsSchema)
+    def get(self, args: dict[str, Any], indicator_id: int) -> Any:
+        """目标值参考: the distribution of the approved target values (the version in force) of
+        projects of `project_class` in OTHER tenants across the province, for lines using this
+        library indicator or one derived from it — `{available, tenants, count, median, p25, p75,
+        unit}` in the indicator's unit (values in a unit that cannot be converted are left out).
+        Only when they come from at least k tenants (`min_tenants`: the program setting
+        `suggestions.min_tenants` of `project_id`'s program, *default* 5); below, `available:
+        false` and every figure null. Any tenant user; an evaluator 403; an indicator the caller
+        cannot see 404; `project_class` missing or unknown 422."""
+        return suggestions.target_statistics(
+            db(), actor(), indicator_id, args["project_class"], args.get("project_id")
+        )
+
+
+@blp.route("/projects/<int:project_id>/target-suggestions")
+class TargetSuggestions(MethodView):
+    @blp.response(200, TargetSuggestionsSchema)
+    def get(self, project_id: int) -> Any:
+        """推荐指标 (extension): the library indicators most used by approved projects of this
+        project's class in other tenants (counted only when at least k tenants used one — a derived
+        indicator counts for its origin; only indicators the caller may read), most used first, and
+        the published 规范管理蓝本 of the class. Any tenant user who may read the project; an
+        evaluator 403."""
+        return suggestions.starting_set(db(), actor(), project_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
-from jixiao.platform.core.schema import InputSchema
+from jixiao.platform.core.schema import DecimalString, InputSchema
+from jixiao.services.projects.models import PROJECT_CLASSES
 
 from .models import ADJUSTMENT_REASONS, COMMENT_KEYS, EXPLANATION_MIN, REVIEW_LEVELS
 
@@ -146,3 +147,67 @@ class ViolationSchema(Schema):
     message = fields.Str()
     line = fields.Int(allow_none=True)
     indicator = fields.Str(allow_none=True)
+
+
+# --- 目标值参考 (services/targets/suggestions) ----------------------------------------------------
+
+K_NOTE = (
+    "只统计其他地区已批复的目标（本地区除外），且至少来自 min_tenants 个地区（试点设置 "
+    "suggestions.min_tenants，默认 5）；不足时 available 为 false，各项数字均为 null"
+)
+
+
+class TargetStatisticsQuerySchema(InputSchema):
+    project_class = fields.Str(
+        required=True,
+        validate=validate.OneOf(PROJECT_CLASSES, error="项目类别须为：" + "、".join(PROJECT_CLASSES)),
+        metadata={"enum": list(PROJECT_CLASSES), "description": "项目类别：只统计同类项目"},
+    )
+    project_id = fields.Int(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "正在填报的项目：其所在试点的 suggestions.min_tenants 为 k"},
+    )
+
+
+class TargetStatisticsSchema(Schema):
+    available = fields.Bool(metadata={"description": K_NOTE})
+    min_tenants = fields.Int(metadata={"description": "k：统计至少来自的地区数"})
+    unit = fields.Str(metadata={"description": "指标的计量单位：各值换算到该单位（不能换算的不计）"})
+    tenants = fields.Int(allow_none=True, metadata={"description": "地区数（≥ k；不足时 null）"})
+    count = fields.Int(allow_none=True, metadata={"description": "已批复目标值个数（不足 k 时 null）"})
+    median = DecimalString(allow_none=True, metadata={"description": "中位数"})
+    p25 = DecimalString(allow_none=True, metadata={"description": "下四分位数（线性插值，含端点）"})
+    p75 = DecimalString(allow_none=True, metadata={"description": "上四分位数"})
+
+
+class SuggestedIndicatorSchema(Schema):
+    indicator_id = fields.Int(attribute="indicator.id")
+    code = fields.Str(attribute="indicator.code")
+    name = fields.Str(attribute="indicator.name")
+    level1 = fields.Str(attribute="indicator.level1_name")
+    level2 = fields.Str(attribute="indicator.level2.name")
+    unit = fields.Str(attribute="indicator.unit")
+    uses = fields.Int(metadata={"description": "其他地区同类已批复项目中选用它的项目数"})
+    tenants = fields.Int(metadata={"description": "……分布在的地区数（≥ k）"})
+
+
+class SuggestedCaseSchema(Schema):
+    id = fields.Int()
+    title = fields.Str()
+    project_class = fields.Str()
+    category = fields.Str()
+    targets = fields.Function(lambda c: len(c.targets or []), metadata={"type": "integer"})
+
+
+class TargetSuggestionsSchema(Schema):
+    project_id = fields.Int(attribute="project.id")
+    project_class = fields.Str(attribute="project.project_class")
+    min_tenants = fields.Int(metadata={"description": K_NOTE})
+    indicators = fields.List(
+        fields.Nested(SuggestedIndicatorSchema),
+        metadata={"description": "按同类已批复项目的选用次数排序；派生指标计入其来源指标"},
+    )
+    cases = fields.List(
+        fields.Nested(SuggestedCaseSchema), metadata={"description": "同类项目的规范管理蓝本（已发布）"}
+    )

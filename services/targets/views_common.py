@@ -18,7 +18,15 @@ from jixiao.services.projects.models import Project
 from . import service as targets_service
 from .models import ROLE_OF_LEVEL, TargetSet
 
-bp = Blueprint("targets_pages", __name__, url_prefix="/projects", template_folder="templates")
+# its own static files (the suggestion panel's script and style): /projects/static/targets/…
+bp = Blueprint(
+    "targets_pages",
+    __name__,
+    url_prefix="/projects",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/targets",
+)
 
 
 def library_rows(ids: list[int]) -> dict[int, Any]:

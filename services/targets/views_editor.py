@@ -1,6 +1,9 @@
 """The targets editor (绩效目标填报): the form with the library picker, 一键勾选 templates and
 平均分配权重, the quality check on 检查 and of a line when the user leaves it, the required evidence
-purposes, and target adjustments once the targets are frozen.
+purposes, and target adjustments once the targets are frozen. 目标值参考: beside each library line the
+distribution of other tenants' approved values (rendered with the line; suggestions.js fetches the
+API's target-statistics for a line picked later and warns as a value is typed) and, while the
+targets are a draft, the 推荐指标 (starting set) with the 规范管理蓝本 of the class.
 
 Rule messages appear only after the user acts (检查, 提交, leaving an edited line), never when the
 editor opens. Thin like every handler: parse the form, call the services, re-render with the
@@ -26,7 +29,7 @@ from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.views import render_project_page
 
-from . import chain, service
+from . import chain, service, suggestions
 from . import rules as target_rules
 from .forms import (
     is_number,
@@ -38,7 +41,10 @@ from .forms import (
     weight_text,
 )
 from .models import ADJUSTMENT_REASONS, EXPLANATION_MIN, TargetSet
+from .schemas import TargetStatisticsSchema
 from .views_common import bp, library_rows, may_review, require_targets_open
+
+STATISTICS = TargetStatisticsSchema()
 
 
 def _targets_context(
@@ -66,12 +72,23 @@ def _targets_context(
     returned = [r for r in target_set.reviews if r.decision == "return"]
     ids = [int(line["indicator_id"]) for line in lines if line["indicator_id"].isdigit()]
     templates = library.list_templates(db(), who, page_size=200).items if editable else []
+    # 目标值参考 of the lines' library indicators, rendered with them (suggestions.js fetches the
+    # API's only for a line picked later): the API's own JSON
+    references = (
+        {
+            indicator_id: STATISTICS.dump(found)
+            for indicator_id, found in suggestions.line_statistics(db(), who, project, ids).items()
+        }
+        if editable
+        else {}
+    )
     return {
         "target_set": target_set,
         "goals": goals
         or {"overall_goal": target_set.overall_goal or "", "midterm_goal": target_set.midterm_goal or ""},
         "lines": lines,
         "library": library_rows(ids),
+        "references": references,
         "top_errors": top,
         "line_messages": by_line,
         "bad_fields": bad_fields,
@@ -114,12 +131,21 @@ def _targets_context(
 
 
 def _targets_page(project: Project, target_set: TargetSet, status: int = 200, **kw: Any) -> Any:
+    context = _targets_context(project, target_set, **kw)
+    # 推荐指标: while the targets are a draft, what approved projects of the class used most and
+    # the 规范管理蓝本 of the class (targets.suggestions; aggregates over ≥ k other tenants only)
+    starting = (
+        suggestions.starting_set(db(), actor(), project.id)
+        if context["editable"] and target_set.status == "draft"
+        else None
+    )
     return render_project_page(
         "targets/targets.html",
         project,
         "targets",
         status=status,
-        **_targets_context(project, target_set, **kw),
+        starting=starting,
+        **context,
     )
 
 

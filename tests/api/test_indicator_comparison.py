@@ -6,16 +6,10 @@ origin; a city sees its branch, a county gets 403."""
 from __future__ import annotations
 
 import html
-from decimal import Decimal
 
-from sqlalchemy import select
-
-from jixiao.services.indicators.models import Indicator
-from jixiao.services.projects.models import Project, initial_stages
-from jixiao.services.targets.models import TargetLine, TargetSet
-from jixiao.tenants.models import Tenant
 from tests.api.test_province_dashboard import program_with
 from tests.api.test_report_pages import browser
+from tests.support.approved_targets import approved_targets
 
 # (tenant, target value, unit): six values near 100 000 元 — one given in 万元 — and one far off
 VALUES = [
@@ -31,69 +25,9 @@ VALUES = [
 
 def seed(runtime, program_id: int, unique: str) -> tuple[int, int]:
     """Approved targets (version 1) using one shared indicator — the last through a derived copy."""
-    with runtime.db.transaction(system="test: comparison data") as s:
-        shared = (
-            s.execute(
-                select(Indicator)
-                .where(Indicator.shared.is_(True), Indicator.status == "active")
-                .order_by(Indicator.id)
-            )
-            .scalars()
-            .first()
-        )
-        assert shared is not None
-        county = s.execute(select(Tenant).where(Tenant.code == "640202")).scalar_one()
-        derived = Indicator(
-            tenant_id=county.id,
-            code=f"640202-IN-T{unique}",
-            name=f"{shared.name}（大武口）{unique}",
-            level2_id=shared.level2_id,
-            kind=shared.kind,
-            value_type=shared.value_type,
-            direction=shared.direction,
-            unit=shared.unit,
-            origin_id=shared.id,
-            derived_from_id=shared.id,
-        )
-        s.add(derived)
-        s.flush()
-        for n, (code, value, unit) in enumerate(VALUES):
-            tenant = s.execute(select(Tenant).where(Tenant.code == code)).scalar_one()
-            project = Project(
-                tenant_id=tenant.id,
-                program_id=program_id,
-                name=f"对比项目{n}{unique}",
-                department="财政局",
-                implementing_unit="实施单位",
-                budget_amount=Decimal("500000.00"),
-                fund_source="一般公共预算",
-                project_class="工程基建",
-                start_year=2023,
-                end_year=2023,
-                created_by="test",
-                stages=initial_stages(tenant.id),
-            )
-            s.add(project)
-            s.flush()
-            target_set = TargetSet(tenant_id=tenant.id, project_id=project.id, number=1, status="approved")
-            s.add(target_set)
-            s.flush()
-            s.add(
-                TargetLine(
-                    tenant_id=tenant.id,
-                    target_set_id=target_set.id,
-                    position=1,
-                    indicator_id=derived.id if code == "640202" else shared.id,
-                    name=shared.name,
-                    level2="数量",
-                    value_type="quantitative",
-                    direction=">=",
-                    target_value=value,
-                    unit=unit,
-                    weight=Decimal(100),
-                )
-            )
-        return shared.id, derived.id
+    shared, derived = approved_targets(runtime, program_id, unique, VALUES, derived_in="640202")
+    assert derived is not None
+    return shared, derived
 
 
 def test_one_indicator_across_tenants_with_its_outlier(api, runtime, unique):
