@@ -79,7 +79,8 @@ def test_dashboard_charts_filter_and_export(fresh_page, api, runtime, unique, tm
 
 
 def test_the_comparison_from_a_library_indicator(fresh_page, api, runtime, unique):
-    """横向对比: from the indicator's page to its targets across tenants, the outlier marked."""
+    """横向对比: from the indicator's page to its targets across tenants, the outlier marked in the
+    table and in the box plot."""
     from tests.api.test_indicator_comparison import seed
 
     pid = program_with(api, runtime, unique, ["640104", "640105", "640106", "640121", "640202"])
@@ -97,5 +98,9 @@ def test_the_comparison_from_a_library_indicator(fresh_page, api, runtime, uniqu
     expect(outlier).to_have_count(1)
     expect(outlier).to_contain_text("900000")
     expect(nx.get_by_test_id("comparison-method")).to_contain_text("修正 Z 分数")
+    # the box plot: drawn (svg), every value a point, the outlier the one red point
+    box = nx.get_by_test_id("comparison-box")
+    expect(box.locator("svg")).to_have_count(1)
+    expect(box.locator('path[fill="#b3261e"]')).to_have_count(1)
     shot(nx, "comparison")
     assert nx.problems == [], nx.problems

@@ -94,3 +94,20 @@ def test_every_page_has_a_tab_icon(page, live_server):
         page, urljoin(f"{live_server}/api/v1/docs", found.group(1) if found else "/favicon.ico"), "docs"
     )
     assert page.problems == [], "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("username", ["nx.admin", "yc.admin", "xq.editor"])
+def test_the_navbar_fits_a_1366_pixel_screen(fresh_page, username):
+    """The longest navigation (the province admin's: 看板, 抽查, 试点报告, 验收, 系统管理 …) stays on one
+    line of a common office screen: nothing scrolls sideways, the menu's items open from 系统管理."""
+    from .helpers import signed_in
+
+    page = signed_in(fresh_page, username)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    nav = page.get_by_role("navigation")
+    tops = nav.locator("#jx-nav > ul > li").evaluate_all("els => els.map(e => e.getBoundingClientRect().top)")
+    assert len(set(tops)) == 1, tops  # one row
+    if username.endswith(".admin"):
+        nav.get_by_test_id("nav-admin").click()
+        expect(nav.get_by_role("link", name="用户管理", exact=True)).to_be_visible()
+    assert page.problems == [], "\n".join(page.problems)

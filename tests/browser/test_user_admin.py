@@ -52,9 +52,11 @@ NINGXIA = [
 
 
 def _open(page, link: str) -> None:  # type: ignore[no-untyped-def]
-    """Follow a navbar link, as a user does."""
+    """Follow a link of the navbar's 系统管理 menu, as a user does (the menu opened first)."""
     settle(page)
-    page.get_by_role("navigation").get_by_role("link", name=link, exact=True).click()
+    nav = page.get_by_role("navigation")
+    nav.get_by_test_id("nav-admin").click()
+    nav.get_by_role("link", name=link, exact=True).click()
 
 
 def _user_row(page, username: str):  # type: ignore[no-untyped-def]

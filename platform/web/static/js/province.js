@@ -1,5 +1,6 @@
 // 汇总看板 (no inline script, CSP): the four charts from the data-charts attribute of the content
-// (re-drawn when the filter form swaps the content in), and the print button.
+// (re-drawn when the filter form swaps the content in), and the print button; the comparison
+// page's box plot likewise.
 (function () {
   "use strict";
 
@@ -68,7 +69,30 @@
     });
   }
 
-  var OPTIONS = { funnel: funnel, grades: grades, execution: execution, warnings: warnings };
+  // 横向对比: the box of the values that took part, every value a point, the outliers in red
+  function box(d) {
+    var b = d.box, unit = b.unit ? " " + b.unit : "";
+    return Object.assign(base(), {
+      tooltip: { trigger: "item", formatter: function (p) {
+        if (p.seriesType === "boxplot") {
+          var v = p.value.slice(-5);
+          return "最小 " + v[0] + unit + "<br>下四分位 " + v[1] + unit + "<br>中位数 " + v[2] + unit + "<br>上四分位 " + v[3] + unit + "<br>最大 " + v[4] + unit;
+        }
+        return p.data.name + "：" + p.data.value[0] + unit + (p.data.outlier ? "（异常值）" : "");
+      } },
+      grid: { left: 24, right: 24, top: 16, bottom: 32 },
+      xAxis: { type: "value", scale: true, name: b.unit || "", nameLocation: "end" },
+      yAxis: { type: "category", data: [""], axisTick: { show: false } },
+      series: [
+        { type: "boxplot", data: [b.stats], itemStyle: { color: "#e8eef5", borderColor: NAVY }, boxWidth: [20, 40] },
+        { type: "scatter", symbolSize: 9, data: b.points.map(function (p) {
+          return { name: p.name, value: [p.value, 0], outlier: p.outlier, itemStyle: { color: p.outlier ? "#b3261e" : STEEL } };
+        }) },
+      ],
+    });
+  }
+
+  var OPTIONS = { funnel: funnel, grades: grades, execution: execution, warnings: warnings, box: box };
 
   function draw(scope) {
     var holder = scope.querySelector ? scope.querySelector("[data-charts]") : null;
