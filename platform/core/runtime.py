@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .config import Settings
@@ -43,6 +45,23 @@ def install(runtime: Runtime) -> Runtime:
     global _current
     _current = runtime
     return runtime
+
+
+def installed() -> Runtime | None:
+    """The runtime installed in this process, if any (without building one from the environment)."""
+    return _current
+
+
+@contextmanager
+def temporarily(runtime: Runtime) -> Iterator[Runtime]:
+    """Install `runtime` for the duration of the block, then put back whatever was installed."""
+    global _current
+    previous = _current
+    _current = runtime
+    try:
+        yield runtime
+    finally:
+        _current = previous
 
 
 def current_runtime() -> Runtime:

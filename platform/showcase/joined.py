@@ -51,7 +51,7 @@ def runtime_for(url: str) -> Runtime | None:
     the demo before installing its runtime gets, on SQLite, one built from the environment with the
     instance folder that `Settings.from_env` derives (the database file's folder, where the local
     object store lies too); on a server database nothing — its object store can't be guessed."""
-    current = runtime_module._current
+    current = runtime_module.installed()
     if current is not None and current.db.url == url:
         return current
     if not url.startswith("sqlite:///"):
@@ -66,12 +66,8 @@ def joined_runtime(session: Session) -> Iterator[JoinedDatabase]:
     settings, jobs and object store those of the runtime serving that database)."""
     connection = session.connection()
     db = JoinedDatabase(connection)
-    previous = runtime_module._current
     base = runtime_for(db.url)
     if base is None:
         raise LookupError("no runtime serves this database: install it before loading the demo")
-    runtime_module._current = Runtime(base.settings, db, base.jobs, base.store)
-    try:
+    with runtime_module.temporarily(Runtime(base.settings, db, base.jobs, base.store)):
         yield db
-    finally:
-        runtime_module._current = previous
