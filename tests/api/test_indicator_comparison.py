@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import html
 
-from tests.api.test_province_dashboard import program_with
 from tests.api.test_report_pages import browser
-from tests.support.approved_targets import approved_targets
+from tests.support.seeding import approved_targets, program_with
 
 # (tenant, target value, unit): six values near 100 000 元 — one given in 万元 — and one far off
 VALUES = [

@@ -6,52 +6,13 @@ of tenants or projects (2 and 20 tenants answer with the same count)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from decimal import Decimal
 
 from sqlalchemy import event, select
 
 from jixiao.services.programs.models import Program, ProgramTenant
-from jixiao.services.projects.models import Project, initial_stages
 from jixiao.tenants.models import Tenant
 from tests.api.test_results import approved_self_evaluation
-
-
-def program_with(api, runtime, unique: str, codes: list[str]) -> int:
-    made = api.as_user("nx.admin").post(
-        "/api/v1/programs",
-        json={
-            "name": f"看板试点{unique}",
-            "start": "2022-08-01",
-            "end": "2099-12-31",
-            "tenant_codes": codes,
-            "max_projects_per_tenant": 5,
-            "deadlines": {"assessment": "2022-10-31"},
-        },
-    )
-    assert made.status_code == 201, made.get_json()
-    return made.get_json()["id"]
-
-
-def add_projects(runtime, program_id: int, codes: list[str], unique: str) -> None:
-    """A project at its first stage in each tenant (rows as a project's creation makes them)."""
-    with runtime.db.transaction(system="test: dashboard data") as s:
-        for n, code in enumerate(codes):
-            tenant = s.execute(select(Tenant).where(Tenant.code == code)).scalar_one()
-            project = Project(
-                tenant_id=tenant.id,
-                program_id=program_id,
-                name=f"看板项目{code}{unique}{n}",
-                department="财政局",
-                implementing_unit="实施单位",
-                budget_amount=Decimal("500000.00"),
-                fund_source="一般公共预算",
-                project_class="工程基建",
-                start_year=2023,
-                end_year=2023,
-                created_by="test",
-                stages=initial_stages(tenant.id),
-            )
-            s.add(project)
+from tests.support.seeding import add_projects, program_with
 
 
 @contextmanager

@@ -13,10 +13,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tests.api.test_province_dashboard import add_projects, program_with
 from tests.api.test_province_pages import CODES, text
 from tests.api.test_report_pages import browser
 from tests.api.test_results import approved_self_evaluation
+from tests.support.seeding import add_projects, program_with
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 URL = "/api/v1/province/dashboard/export"

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_province_dashboard import add_projects, program_with
 from tests.api.test_report_pages import browser
 from tests.api.test_results import approved_self_evaluation
+from tests.support.seeding import add_projects, program_with
 
 CODES = ["640104", "640105", "640100", "640200"]
 

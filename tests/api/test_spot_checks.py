@@ -9,9 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from jixiao.platform.core.audit import AuditEvent
-from tests.api.test_province_dashboard import program_with
 from tests.api.test_work_queue import tasks
-from tests.support.approved_targets import approved_targets
+from tests.support.seeding import approved_targets, program_with
 
 CODES = ["640104", "640105", "640106", "640121", "640202"]
 # two projects in each of the first two counties, one in each of the others: 7 approved target sets

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.api.test_province_dashboard import program_with
-from tests.support.approved_targets import approved_targets, library_indicator
+from tests.support.seeding import approved_targets, library_indicator, program_with
 
 CLASS = "工程基建"
 # six counties' approved targets: 100, 104 (given in 万个), 98, 101, 97 and 1000 (大武口区 through an

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.api.test_province_dashboard import add_projects, program_with
 from tests.api.test_results import approved_self_evaluation
+from tests.support.seeding import add_projects, program_with
 
 from .helpers import assert_no_inline_script, go, settle, signed_in
 

@@ -10,8 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.api.test_province_dashboard import program_with
-from tests.support.approved_targets import approved_targets
+from tests.support.seeding import approved_targets, program_with
 
 from .helpers import assert_no_inline_script, expect_document_status, go, shot, signed_in
 

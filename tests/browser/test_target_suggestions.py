@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.api.test_province_dashboard import program_with
-from tests.support.approved_targets import approved_targets, library_indicator
+from tests.support.seeding import approved_targets, library_indicator, program_with
 
 from .helpers import assert_no_inline_script, go, shot, signed_in
 from .test_targets_editor import _at_targets

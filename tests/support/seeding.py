@@ -1,6 +1,8 @@
-"""Approved targets across tenants for the province's comparison and the target suggestions: projects
-whose target version 1 is approved with one line using a library indicator (or, in one tenant, an
-indicator derived from it), written as rows the way the chain leaves them."""
+"""What tests seed across tenants: a program with participants (through the API), projects at their
+first stage, and approved targets — projects whose target version 1 is approved with one line using
+a library indicator (or, in one tenant, an indicator derived from it), written as rows the way the
+project's creation and the chain leave them — for the dashboard, the comparison, the target
+suggestions and the spot checks."""
 
 from __future__ import annotations
 
@@ -13,6 +15,53 @@ from jixiao.services.indicators.models import Indicator
 from jixiao.services.projects.models import Project, initial_stages
 from jixiao.services.targets.models import TargetLine, TargetSet
 from jixiao.tenants.models import Tenant
+
+
+def new_project(
+    s: Any, tenant: Tenant, program_id: int, name: str, project_class: str = "工程基建"
+) -> Project:
+    """A project at its first stage (the rows a project's creation makes)."""
+    project = Project(
+        tenant_id=tenant.id,
+        program_id=program_id,
+        name=name,
+        department="财政局",
+        implementing_unit="实施单位",
+        budget_amount=Decimal("500000.00"),
+        fund_source="一般公共预算",
+        project_class=project_class,
+        start_year=2023,
+        end_year=2023,
+        created_by="test",
+        stages=initial_stages(tenant.id),
+    )
+    s.add(project)
+    s.flush()
+    return project
+
+
+def program_with(api, runtime, unique: str, codes: list[str]) -> int:
+    made = api.as_user("nx.admin").post(
+        "/api/v1/programs",
+        json={
+            "name": f"看板试点{unique}",
+            "start": "2022-08-01",
+            "end": "2099-12-31",
+            "tenant_codes": codes,
+            "max_projects_per_tenant": 5,
+            "deadlines": {"assessment": "2022-10-31"},
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["id"]
+
+
+def add_projects(runtime, program_id: int, codes: list[str], unique: str) -> None:
+    """A project at its first stage in each tenant (rows as a project's creation makes them)."""
+    with runtime.db.transaction(system="test: dashboard data") as s:
+        for n, code in enumerate(codes):
+            tenant = s.execute(select(Tenant).where(Tenant.code == code)).scalar_one()
+            new_project(s, tenant, program_id, f"看板项目{code}{unique}{n}")
 
 
 def _first_shared(s: Any) -> Indicator:
@@ -88,22 +137,7 @@ def approved_targets(
             s.flush()
         for n, (code, value, unit) in enumerate(rows):
             tenant = s.execute(select(Tenant).where(Tenant.code == code)).scalar_one()
-            project = Project(
-                tenant_id=tenant.id,
-                program_id=program_id,
-                name=f"{prefix}{n}{unique}",
-                department="财政局",
-                implementing_unit="实施单位",
-                budget_amount=Decimal("500000.00"),
-                fund_source="一般公共预算",
-                project_class=project_class,
-                start_year=2023,
-                end_year=2023,
-                created_by="test",
-                stages=initial_stages(tenant.id),
-            )
-            s.add(project)
-            s.flush()
+            project = new_project(s, tenant, program_id, f"{prefix}{n}{unique}", project_class)
             target_set = TargetSet(tenant_id=tenant.id, project_id=project.id, number=1, status="approved")
             s.add(target_set)
             s.flush()
