@@ -48,6 +48,13 @@ class ProjectRowSchema(Schema):
     time_progress = DecimalString(allow_none=True, metadata={"description": "序时进度, percent"})
     open_corrections = fields.Int()
     open_rectifications = fields.Int()
+    spot_check = fields.Str(
+        allow_none=True,
+        metadata={
+            "enum": ["pending", "pass", "rectify", "rectified"],
+            "description": "the latest spot check's result (抽查): 待审查/通过/须整改/整改完成",
+        },
+    )
 
 
 class TotalsSchema(Schema):
@@ -68,6 +75,11 @@ class TotalsSchema(Schema):
     open_rectifications = fields.Int()
     reports = fields.Dict(
         keys=fields.Str(), values=fields.Int(), metadata={"description": "report status → tenants"}
+    )
+    spot_checks = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Int(),
+        metadata={"description": "latest spot-check result → projects"},
     )
 
 

@@ -186,6 +186,12 @@ def test_review_finding_reply_and_close(api, runtime, unique):
     listed = api.as_user("xq.editor").get(f"/api/v1/projects/{pid}/spot-checks").get_json()
     assert [i["result"] for i in listed["items"]] == ["rectified"]
 
+    # the dashboard shows each project's latest result, and the counts
+    board = api.as_user("nx.admin").get(f"/api/v1/province/dashboard?program_id={program_id}").get_json()
+    shown = {p["id"]: p["spot_check"] for t in board["tenants"] for p in t["projects"]}
+    assert shown[pid] == "rectified" and shown[other["project_id"]] == "pass"
+    assert board["totals"]["spot_checks"]["rectified"] == 1 and board["totals"]["spot_checks"]["pass"] == 1
+
     with runtime.db.transaction(system="test: read the audit") as s:
         actions = {
             e.action

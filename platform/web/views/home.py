@@ -53,9 +53,12 @@ def _shell() -> dict[str, Any]:
     who = g.get("actor")
     if who is None:
         return {"who": None, "role_names": ROLE_NAMES, "level_names": LEVEL_NAMES}
-    switchable: list[Tenant] = []
+    switchable: list[Any] = []
     if len(who.readable_tenant_ids) > 1:
-        switchable = list(db().execute(tenants.visible_tenants_stmt(who)).scalars())
+        # the three columns the switcher shows, not whole tenants: on every page of a province's
+        # users, with thousands of counties in a big province
+        stmt = tenants.visible_tenants_stmt(who).with_only_columns(Tenant.id, Tenant.code, Tenant.name)
+        switchable = list(db().execute(stmt).all())
     return {
         "who": who,
         "role_names": ROLE_NAMES,
