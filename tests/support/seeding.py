@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jixiao.services.indicators.models import Indicator
+from jixiao.services.programs.models import ProgramTenant
 from jixiao.services.projects.models import Project, initial_stages
 from jixiao.services.targets.models import TargetLine, TargetSet
 from jixiao.tenants.models import Tenant
@@ -20,7 +21,16 @@ from jixiao.tenants.models import Tenant
 def new_project(
     s: Any, tenant: Tenant, program_id: int, name: str, project_class: str = "工程基建"
 ) -> Project:
-    """A project at its first stage (the rows a project's creation makes)."""
+    """A project at its first stage (the rows a project's creation makes), its tenant made a
+    participant of the program first if it was not (a project is only ever made in one)."""
+    taking_part = s.execute(
+        select(ProgramTenant.id).where(
+            ProgramTenant.program_id == program_id, ProgramTenant.tenant_id == tenant.id
+        )
+    ).first()
+    if taking_part is None:
+        s.add(ProgramTenant(program_id=program_id, tenant_id=tenant.id))
+        s.flush()
     project = Project(
         tenant_id=tenant.id,
         program_id=program_id,
