@@ -74,7 +74,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
-            "info": {"description": "See API.md. Authenticate with a bearer token from /oauth/token."},
+            "info": {
+                "description": "See API.md. Authenticate with a bearer token from /oauth/token (password "
+                "grant: jixiao-cli; authorization code with PKCE S256 via /oauth/authorize: registered "
+                "clients). Resource servers check tokens at /oauth/introspect (RFC 7662)."
+            },
             "security": [{"oauth2": []}],
             "components": {
                 "securitySchemes": {
@@ -85,7 +89,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                                 "tokenUrl": "/oauth/token",
                                 "refreshUrl": "/oauth/token",
                                 "scopes": {s: s for s in oauth.ALL_SCOPES},
-                            }
+                            },
+                            "authorizationCode": {
+                                "authorizationUrl": "/oauth/authorize",
+                                "tokenUrl": "/oauth/token",
+                                "refreshUrl": "/oauth/token",
+                                "scopes": {s: s for s in oauth.ALL_SCOPES},
+                            },
                         },
                     }
                 }

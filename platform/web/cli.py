@@ -7,6 +7,7 @@ jixiao audit verify             walk the audit hash chain, name the first broken
 jixiao worker                   RQ worker for the background jobs (needs REDIS_URL)
 jixiao tenants bootstrap        first province tenant + admin on a fresh production install
 jixiao clients create           register a machine client (client_credentials)
+jixiao oauth clients add        register an integrator's client (authorization code + PKCE)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from jixiao.platform.core import audit, migrate
 from jixiao.platform.core.authz import ALL_SCOPES
 from jixiao.platform.core.clock import today_in
 from jixiao.platform.core.errors import ValidationFailed
-from jixiao.platform.core.oauth_models import OAuthClient
+from jixiao.platform.core.oauth_models import OAuthClient, register_client
 from jixiao.platform.core.runtime import Runtime, current_runtime
 from jixiao.platform.demo import load_all
 from jixiao.tenants import demo, service, users
@@ -217,6 +218,43 @@ def clients_create(name: str, username: str, scope: str) -> None:
             tenant_id=user.tenant_id,
         )
     click.echo(f"client_id={client_id}\nclient_secret={secret}")
+
+
+@main.group("oauth")
+def oauth_group() -> None:
+    """The OAuth2 server."""
+
+
+@oauth_group.group("clients")
+def oauth_clients_group() -> None:
+    """Clients of the authorization code grant (PKCE), registered by the province admin."""
+
+
+@oauth_clients_group.command("add")
+@click.option("--name", required=True, help="Shown to users on the consent page, e.g. 宁夏预算管理一体化系统")
+@click.option(
+    "--redirect-uri", "redirect_uris", multiple=True, required=True, help="Exact redirect URI (repeatable)."
+)
+@click.option("--public", is_flag=True, help="A public client (no secret; PKCE only), e.g. a desktop app.")
+@click.option(
+    "--scope", default="profile", show_default=True, help="Space-separated: the most it may ask for."
+)
+@with_appcontext
+def oauth_clients_add(name: str, redirect_uris: tuple[str, ...], public: bool, scope: str) -> None:
+    """Register a client; prints its client_id and, for a confidential client, its secret (once)."""
+    try:
+        with _rt().db.transaction(system="oauth clients add") as s:
+            client, secret = register_client(
+                s, None, name=name, redirect_uris=list(redirect_uris), scopes=scope.split(), public=public
+            )
+            client_id = client.client_id
+    except ValidationFailed as exc:
+        problems = "；".join(p for field in exc.errors.values() for p in field)
+        raise click.ClickException(f"{exc.message}：{problems}") from None
+    click.echo(f"client_id={client_id}")
+    if secret:
+        click.echo(f"client_secret={secret}")
+        click.echo("密钥只显示这一次，本平台只保存其摘要。", err=True)
 
 
 # --- evidence ----------------------------------------------------------------------------------

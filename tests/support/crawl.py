@@ -184,7 +184,8 @@ ALLOWED = _words(
     """Excel Word PDF DOCX XLSX API ID SHA SHA-256 SHA256 OAuth MiB KiB KB MB GB
     pdf doc docx xls xlsx jpg jpeg png zip csv txt
     km kg kWh m m2 m3 t h
-    Z MAD"""
+    Z MAD
+    PKCE S256 https jixiao jixiao-cli svc"""
 )
 # The library's search box teaches its pinyin search by example (placeholder only).
 PINYIN_EXAMPLES = frozenset({"peixun", "px"})

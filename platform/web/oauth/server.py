@@ -1,4 +1,5 @@
-"""OAuth2 server (Authlib): `/oauth/token` and `/oauth/revoke`, and bearer-token validation.
+"""The token side of the OAuth2 server (Authlib): `/oauth/token` and `/oauth/revoke`, bearer-token
+validation, and the grants without a browser.
 
 Grants: `password` (first-party public client `jixiao-cli` only), `client_credentials`
 (registered machine clients acting as their service user), `refresh_token` (rotating). Every token
@@ -23,13 +24,14 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from flask import Blueprint, Flask, request
+from flask import Blueprint, request
 from sqlalchemy import select, update
 
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import ALL_SCOPES, scopes_for_roles
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.oauth_models import (
+    OAuthAuthorizationCode,
     OAuthClient,
     OAuthToken,
     new_family_id,
@@ -39,8 +41,8 @@ from jixiao.platform.core.oauth_models import (
 from jixiao.tenants import service as tenants
 from jixiao.tenants.models import User
 
-from .context import request_id, runtime, system_db
-from .extensions import limiter, login_failed, login_ip_key, login_key
+from ..context import request_id, runtime, system_db
+from ..extensions import limiter, login_failed, login_ip_key, login_key
 
 CLI_CLIENT_ID = "jixiao-cli"
 
@@ -85,6 +87,14 @@ def _save_token(token: dict[str, Any], oauth_request: Any) -> None:
     refresh = token.get("refresh_token")
     settings_ttl = int(token.get("expires_in", 3600))
     rotated: OAuthToken | None = getattr(oauth_request, "refresh_token", None)  # refresh grant only
+    # the code grant: the family its exchange claimed, so that a second use of the code revokes it
+    code: OAuthAuthorizationCode | None = getattr(oauth_request, "authorization_code", None)
+    if isinstance(rotated, OAuthToken):
+        family_id = rotated.family_id
+    elif isinstance(code, OAuthAuthorizationCode) and code.family_id:
+        family_id = code.family_id
+    else:
+        family_id = new_family_id()
     row = OAuthToken(
         client_id=client.client_id,
         user_id=user.id if user else None,
@@ -95,7 +105,7 @@ def _save_token(token: dict[str, Any], oauth_request: Any) -> None:
         issued_at=int(time.time()),
         expires_in=settings_ttl,
         refresh_expires_at=int(time.time()) + _refresh_ttl() if refresh else None,
-        family_id=rotated.family_id if isinstance(rotated, OAuthToken) else new_family_id(),
+        family_id=family_id,
     )
     session.add(row)
     if user is not None and oauth_request.payload.grant_type == "password":
@@ -290,20 +300,6 @@ class _Validator(BearerTokenValidator):
 authorization = AuthorizationServer()
 protector = ResourceProtector()
 protector.register_token_validator(_Validator())
-
-
-def init_oauth(app: Flask, access_token_ttl: int) -> None:
-    app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
-    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {
-        "password": access_token_ttl,
-        "client_credentials": access_token_ttl,
-        "refresh_token": access_token_ttl,
-    }
-    authorization.init_app(app, query_client=_client, save_token=_save_token)
-    authorization.register_grant(PasswordGrant)
-    authorization.register_grant(ClientCredentialsGrant)
-    authorization.register_grant(RefreshTokenGrant)
-    authorization.register_endpoint(Revocation)
 
 
 def bearer_token() -> OAuthToken:
