@@ -30,16 +30,14 @@ from jixiao.platform.core.oauth_models import (
     CODE_TTL_SECONDS,
     OAuthAuthorizationCode,
     OAuthClient,
-    OAuthToken,
     new_family_id,
-    revoke_tokens,
     token_digest,
 )
 from jixiao.tenants import service as tenants
 from jixiao.tenants.models import User
 
 from ..context import request_id, system_db
-from .server import _ScopeResolving
+from .server import _ScopeResolving, revoke_family
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -160,16 +158,6 @@ class AuthorizationCodeGrant(_ScopeResolving, grants.AuthorizationCodeGrant):
 
 def _code_reused(code: OAuthAuthorizationCode) -> None:
     """A spent code again: refuse it, and revoke every token issued from it (committed first)."""
-    session = system_db("oauth")
-    revoked = revoke_tokens(session, OAuthToken.family_id == code.family_id) if code.family_id else 0
-    user = code.user
-    record(
-        session,
-        "oauth.code_reused",
-        object_type="user",
-        object_id=code.user_id,
-        after={"client_id": code.client_id, "family_id": code.family_id, "revoked": revoked},
-        tenant_id=user.tenant_id if user else None,
-        actor=tenants.build_actor(session, user, request_id=request_id()) if user else None,
+    revoke_family(
+        "oauth.code_reused", code.family_id, user=code.user, user_id=code.user_id, client_id=code.client_id
     )
-    session.commit()

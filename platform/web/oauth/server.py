@@ -239,21 +239,33 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         system_db("oauth").commit()
 
 
-def _revoke_family(reused: OAuthToken) -> None:
-    """Revoke every token rotated from the same grant as `reused` (committed before the refusal)."""
+def revoke_family(
+    action: str, family_id: str | None, *, user: User | None, user_id: Any, client_id: str
+) -> None:
+    """Revoke every token issued within one grant's family — a spent refresh token or a spent
+    authorization code presented again — and audit `action`; committed before the refusal."""
     session = system_db("oauth")
-    revoked = revoke_tokens(session, OAuthToken.family_id == reused.family_id)
-    user = reused.user
+    revoked = revoke_tokens(session, OAuthToken.family_id == family_id) if family_id else 0
     record(
         session,
-        "oauth.refresh_token_reused",
+        action,
         object_type="user",
-        object_id=reused.user_id,
-        after={"client_id": reused.client_id, "family_id": reused.family_id, "revoked": revoked},
+        object_id=user_id,
+        after={"client_id": client_id, "family_id": family_id, "revoked": revoked},
         tenant_id=user.tenant_id if user else None,
         actor=tenants.build_actor(session, user, request_id=request_id()) if user else None,
     )
     session.commit()
+
+
+def _revoke_family(reused: OAuthToken) -> None:
+    revoke_family(
+        "oauth.refresh_token_reused",
+        reused.family_id,
+        user=reused.user,
+        user_id=reused.user_id,
+        client_id=reused.client_id,
+    )
 
 
 class Revocation(RevocationEndpoint):
