@@ -62,6 +62,7 @@ def comparison_page(indicator_id: int) -> Any:
     threshold = _threshold(request.args.get("threshold"))
     found = comparison.compare(db(), actor(), indicator_id, threshold=threshold, program_id=program_id)
     outliers = [i for i in found.items if i.outlier]
+    box = box_plot(found)
     return render_template(
         "province/comparison.html",
         found=found,
@@ -69,6 +70,6 @@ def comparison_page(indicator_id: int) -> Any:
         program_id=program_id,
         threshold=threshold,
         outliers=outliers,
-        box=json.dumps({"box": box_plot(found)}, ensure_ascii=False),
-        has_box=box_plot(found) is not None,
+        box=json.dumps({"box": box}, ensure_ascii=False),
+        has_box=box is not None,
     )
