@@ -148,12 +148,18 @@ def _to_editors(session: Session, item: SpotCheckItem, kind: str, title: str, bo
     )
 
 
+def _checkers(session: Session, tenant_id: int, actor: Actor) -> list[Any]:
+    """Who reviews and follows up the checks a tenant draws (its checker role), the actor left out."""
+    checker = session.get(Tenant, tenant_id)
+    return holders(
+        session, tenant_id, checker_role(checker.level if checker else None), exclude=(actor.username,)
+    )
+
+
 def _to_checkers(session: Session, actor: Actor, item: SpotCheckItem, title: str, body: str = "") -> None:
-    checker = session.get(Tenant, item.checked_by_tenant_id)
-    role = checker_role(checker.level if checker else None)
     notify(
         session,
-        holders(session, item.checked_by_tenant_id, role, exclude=(actor.username,)),
+        _checkers(session, item.checked_by_tenant_id, actor),
         tenant_id=item.tenant_id,
         kind="task",
         title=f"待办：{TRACK_NAME} · {item.project.owner.name} · {item.project.name} · {title}",
@@ -167,10 +173,9 @@ def _to_checkers(session: Session, actor: Actor, item: SpotCheckItem, title: str
 def _drawn(session: Session, actor: Actor, project: Any, data: dict[str, Any]) -> None:
     check: SpotCheck = data["check"]
     checker = session.get(Tenant, check.tenant_id)
-    role = checker_role(checker.level if checker else None)
     notify(
         session,
-        holders(session, check.tenant_id, role, exclude=(actor.username,)),
+        _checkers(session, check.tenant_id, actor),
         tenant_id=check.tenant_id,
         kind="task",
         title=f"待办：{TRACK_NAME} · {check.program.name} 第 {check.round} 轮抽中 {len(check.items)} 个项目，待审查",
