@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, ForeignKey, String, UniqueConstraint, and_, or_, select, true
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.db import Base, utcnow
-from jixiao.platform.core.tenancy import Walled
+from jixiao.platform.core.tenancy import Walled, in_reach
 
 LEVELS = ("province", "city", "county")
 LEVEL_NAMES = {"province": "省级", "city": "市级", "county": "县级"}
@@ -128,7 +128,7 @@ class User(Walled, Base):
 
     @classmethod
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
-        own = cls.tenant_id.in_(sorted(actor.readable_tenant_ids)) if actor.readable_tenant_ids else false()
+        own = in_reach(cls.tenant_id, actor)
         if actor.is_province:
             return or_(own, cls.tenant_id.is_(None))
         if actor.evaluator_org_id is not None:

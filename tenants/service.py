@@ -16,6 +16,7 @@ from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, scopes_for_roles
 from jixiao.platform.core.errors import NotFound, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
+from jixiao.platform.core.tenancy import in_reach
 
 from . import policies  # noqa: F401 - registers tenants.*, users.* and evaluator_orgs.*
 from .models import LEVEL_NAMES, LEVELS, Tenant, User
@@ -65,6 +66,7 @@ def build_actor(
         roles=roles,
         scopes=allowed if scopes is None else allowed & scopes,
         readable_tenant_ids=subtree_ids(session, tenant) if tenant else frozenset(),
+        tenant_path=tenant.path if tenant else None,
         lineage_tenant_ids=lineage_ids(session, tenant) if tenant else frozenset(),
         evaluator_org_id=user.evaluator_org_id,
         request_id=request_id,
@@ -109,7 +111,7 @@ def get_tenant(session: Session, actor: Actor, code: str) -> Tenant:
 def visible_tenants_stmt(
     actor: Actor, *, level: str | None = None, parent_code: str | None = None
 ) -> Select[Any]:
-    stmt = select(Tenant).where(Tenant.id.in_(sorted(actor.readable_tenant_ids))).order_by(Tenant.code)
+    stmt = select(Tenant).where(in_reach(Tenant.id, actor)).order_by(Tenant.code)
     if level:
         stmt = stmt.where(Tenant.level == level)
     if parent_code:

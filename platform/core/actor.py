@@ -21,6 +21,9 @@ class Actor:
     scopes: frozenset[str]
     # Pilot data flows up: the own tenant and every descendant (read-only below the own tenant).
     readable_tenant_ids: frozenset[int] = field(default_factory=frozenset)
+    # … the same subtree as the SQL sees it: the own tenant's materialised path (`640000/640100`),
+    # so that a wall is one subquery rather than thousands of bound ids (platform/core/tenancy.py)
+    tenant_path: str | None = None
     # The indicator library flows down: the own tenant and every ancestor.
     lineage_tenant_ids: frozenset[int] = field(default_factory=frozenset)
     evaluator_org_id: int | None = None

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .actor import Actor
 from .db import Base, utcnow
-from .tenancy import Walled
+from .tenancy import Walled, in_reach
 
 GENESIS = "0" * 64
 
@@ -59,7 +59,7 @@ class AuditEvent(Walled, Base):
 
     @classmethod
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
-        own = cls.tenant_id.in_(sorted(actor.readable_tenant_ids)) if actor.readable_tenant_ids else false()
+        own = in_reach(cls.tenant_id, actor)
         if actor.is_province:
             return or_(own, cls.tenant_id.is_(None))
         return own

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.db import Base, utcnow
-from jixiao.platform.core.tenancy import TenantOwned, Walled
+from jixiao.platform.core.tenancy import TenantOwned, Walled, in_reach
 from jixiao.tenants.models import Tenant
 
 # The Ministry of Finance's framework: 4 level-1 × 10 level-2 (fixed, seeded by the migration).
@@ -69,8 +69,8 @@ class _LibraryOwned(TenantOwned):
 
     @classmethod
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
-        visible = sorted(actor.lineage_tenant_ids | actor.readable_tenant_ids)
-        own = cls.tenant_id.in_(visible) if visible else false()
+        lineage = sorted(actor.lineage_tenant_ids)
+        own = or_(cls.tenant_id.in_(lineage), in_reach(cls.tenant_id, actor)) if lineage else false()
         # Evaluators belong to no tenant: they read the shared (province) library only.
         return or_(own, cls.shared.is_(True)) if actor.tenant_id is None else own
 
@@ -251,10 +251,7 @@ class IndicatorProposal(TenantOwned, Base):
 
     @classmethod
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
-        if not actor.readable_tenant_ids:
-            return false()
-        visible = sorted(actor.readable_tenant_ids)
-        return or_(cls.tenant_id.in_(visible), cls.target_tenant_id.in_(visible))
+        return or_(in_reach(cls.tenant_id, actor), in_reach(cls.target_tenant_id, actor))
 
     @classmethod
     def wall_write_criteria(cls, actor: Actor) -> ColumnElement[bool]:

@@ -31,8 +31,8 @@ def task_of(
     scope = kinds.Scope(tenant_id=project.tenant_id, project_id=project.id, everyone=True)
     found = [
         t
-        for t in kinds.find(session, scope, kinds.local_today(), kind)
-        if t.stage == stage and (item is None or t.item == item)
+        for t in kinds.find(session, scope, kinds.local_today(), kind, stage)
+        if item is None or t.item == item
     ]
     return found[0] if found else None
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.db import Base, utcnow
-from jixiao.platform.core.tenancy import TenantOwned
+from jixiao.platform.core.tenancy import TenantOwned, in_reach
 from jixiao.tenants.models import Tenant
 
 STAGES = ("assessment", "targets", "monitoring", "self_evaluation", "evaluation", "result_application")
@@ -187,10 +187,8 @@ class Program(TenantOwned, Base):
     def wall_read_criteria(cls, actor: Actor) -> ColumnElement[bool]:
         if actor.is_evaluator:
             return cls.wall_granted_criteria(sorted(actor.granted_project_ids))
-        own = cls.tenant_id.in_(sorted(actor.readable_tenant_ids)) if actor.readable_tenant_ids else false()
-        if not actor.readable_tenant_ids:
+        own = in_reach(cls.tenant_id, actor)
+        if actor.tenant_id is None:
             return own
-        taking_part = select(ProgramTenant.program_id).where(
-            ProgramTenant.tenant_id.in_(sorted(actor.readable_tenant_ids))
-        )
+        taking_part = select(ProgramTenant.program_id).where(in_reach(ProgramTenant.tenant_id, actor))
         return or_(own, cls.id.in_(taking_part))

@@ -325,15 +325,18 @@ def review_tasks(
 # --- every kind, from the registry -------------------------------------------------------------------
 
 
-def queries() -> list[Callable[[Session, Scope, date], list[Task]]]:
-    """The registered queries (each may answer items of several kinds; `find` filters)."""
-    return [query for plugin in plugins() for query in plugin.tasks]
+def queries(stage: str | None = None) -> list[Callable[[Session, Scope, date], list[Task]]]:
+    """The registered queries (each may answer items of several kinds; `find` filters) — of one
+    stage's plugin: a plugin's items are of its own stage (tests/api/test_work_queue_stages.py)."""
+    return [query for plugin in plugins() if stage in (None, plugin.stage) for query in plugin.tasks]
 
 
-def find(session: Session, scope: Scope, today: date, kind: str | None = None) -> list[Task]:
-    """Every item of the scope (of one kind)."""
-    found = [task for query in queries() for task in query(session, scope, today)]
-    return [t for t in found if kind is None or t.kind == kind]
+def find(
+    session: Session, scope: Scope, today: date, kind: str | None = None, stage: str | None = None
+) -> list[Task]:
+    """Every item of the scope (of one kind, of one stage)."""
+    found = [task for query in queries(stage) for task in query(session, scope, today)]
+    return [t for t in found if kind in (None, t.kind) and stage in (None, t.stage)]
 
 
 _TRAILING = "。；;，,、.! ！　 \t\n"

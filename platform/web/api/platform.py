@@ -17,6 +17,7 @@ from jixiao.platform.core import (
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize, policy
 from jixiao.platform.core.schema import InputSchema
+from jixiao.platform.core.tenancy import in_reach
 from jixiao.tenants.models import ROLE_NAMES, Tenant, User
 from jixiao.tenants.schemas import page_schema
 
@@ -105,7 +106,7 @@ class Me(MethodView):
         user = s.get(User, who.user_id)
         tenant = s.get(Tenant, who.tenant_id) if who.tenant_id else None
         codes = (
-            s.execute(select(Tenant.code).where(Tenant.id.in_(sorted(who.readable_tenant_ids))))
+            s.execute(select(Tenant.code).where(in_reach(Tenant.id, who)).order_by(Tenant.code))
             .scalars()
             .all()
             if who.readable_tenant_ids
