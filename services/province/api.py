@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -12,7 +13,13 @@ from jixiao.platform.core.clock import today_in
 from jixiao.platform.web.context import actor, db, runtime
 
 from . import comparison, dashboard
-from .schemas import ComparisonQuerySchema, ComparisonSchema, DashboardQuerySchema, DashboardSchema
+from .schemas import (
+    ComparisonQuerySchema,
+    ComparisonSchema,
+    DashboardQuerySchema,
+    DashboardSchema,
+    dashboard_json,
+)
 
 blp = Blueprint(
     "province",
@@ -39,7 +46,8 @@ class Dashboard(MethodView):
             warning=args.get("warning"),
         )
         today = today_in(runtime().settings.timezone)
-        return dashboard.build(db(), actor(), args["program_id"], filters, today)
+        built = dashboard.build(db(), actor(), args["program_id"], filters, today)
+        return jsonify(dashboard_json(built))  # = DashboardSchema().dump(built), faster
 
 
 @blp.route("/indicator-comparison")

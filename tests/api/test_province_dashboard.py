@@ -92,3 +92,41 @@ def test_the_statements_do_not_grow_with_tenants_or_projects(api, runtime, uniqu
     with runtime.db.transaction(system="test: check") as s:
         assert s.execute(select(ProgramTenant).where(ProgramTenant.program_id == large)).scalars().all()
         assert s.get(Program, large) is not None
+
+
+def test_the_answer_is_what_the_documented_schema_gives(api, runtime, unique):
+    """The API writes the dashboard by hand (`dashboard_json`, for speed); the OpenAPI document
+    describes `DashboardSchema`. Both must give the same JSON — on the demo's program, whose
+    showcase has grades, key evaluations, reports and spot checks, and on a program with an
+    overdue project and a graded one."""
+    from datetime import date
+
+    from sqlalchemy import func
+
+    from jixiao.services.projects.models import Project
+    from jixiao.services.province import dashboard
+    from jixiao.services.province.schemas import DashboardSchema, dashboard_json
+    from jixiao.tenants.models import User
+    from jixiao.tenants.service import build_actor
+
+    pid = program_with(api, runtime, unique, ["640104", "640105"])
+    approved_self_evaluation(api, pid, unique)
+    add_projects(runtime, pid, ["640105"], unique)
+    with runtime.db.transaction(system="test: the dashboard's two writers") as s:
+        nx = s.execute(select(User).where(User.username == "nx.admin")).scalar_one()
+        actor = build_actor(s, nx)
+        demo = (
+            s.execute(  # the program of the showcase's projects
+                select(Project.program_id).group_by(Project.program_id).order_by(func.count().desc())
+            )
+            .scalars()
+            .first()
+        )
+        compared = 0
+        for program_id in (demo, pid):
+            s.info["actor"] = actor
+            built = dashboard.build(s, actor, program_id, dashboard.Filters(), date.today())
+            s.info.pop("actor")
+            assert dashboard_json(built) == DashboardSchema().dump(built)
+            compared += sum(len(t.projects) for t in built.tenants)
+        assert compared >= 6

@@ -118,3 +118,28 @@ def test_a_program_out_of_sight_is_404(app, api, runtime, unique):
     other = program_with(api, runtime, unique + "石", ["640200"])
     yc, _ = browser(app, "yc.admin")
     assert yc.get(f"/province/dashboard?program_id={other}").status_code == 404
+
+
+def test_above_the_threshold_the_page_shows_the_cities_and_drills_down(app, pilot, monkeypatch):
+    from jixiao.services.province.views import dashboard as page
+
+    monkeypatch.setattr(page, "PAGE_LISTS_ALL", 3)  # 4 participants: above it
+    nx, _ = browser(app, "nx.admin")
+    whole = text(nx.get(f"/province/dashboard?program_id={pilot['program']}"))
+    # the cities' totals, no tenant's rows, a link down into each city
+    assert tenants_in(whole) == set() and projects_in(whole) == set()
+    assert 'data-testid="city-total-640100"' in whole and 'data-testid="by-city-note"' in whole
+    assert re.search(r'data-testid="sum-tenants">4<', whole)
+    drill = re.search(r'href="([^"]+)" data-testid="drill-640100"', whole)
+    assert drill is not None and "city=640100" in drill.group(1)
+    city = text(nx.get(html.unescape(drill.group(1))))
+    assert tenants_in(city) == {"640100", "640104", "640105"}
+    assert 'data-testid="by-city-note"' not in city
+
+    # the link down keeps the other filters: only 西夏区's late project
+    monkeypatch.setattr(page, "PAGE_LISTS_ALL", 0)
+    late = text(nx.get(f"/province/dashboard?program_id={pilot['program']}&overdue=1"))
+    assert projects_in(late) == set()
+    drill = re.search(r'href="([^"]+)" data-testid="drill-640100"', late)
+    assert drill is not None and "overdue=1" in drill.group(1)
+    assert projects_in(text(nx.get(html.unescape(drill.group(1))))) == {pilot["late"]}

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from jixiao.platform.core.errors import NotFound
 from jixiao.platform.web.pages import own_path
@@ -53,19 +53,36 @@ def _shell() -> dict[str, Any]:
     who = g.get("actor")
     if who is None:
         return {"who": None, "role_names": ROLE_NAMES, "level_names": LEVEL_NAMES}
-    switchable: list[Any] = []
-    if len(who.readable_tenant_ids) > 1:
-        # the three columns the switcher shows, not whole tenants: on every page of a province's
-        # users, with thousands of counties in a big province
-        stmt = tenants.visible_tenants_stmt(who).with_only_columns(Tenant.id, Tenant.code, Tenant.name)
-        switchable = list(db().execute(stmt).all())
+    viewing = viewing_tenant()
     return {
         "who": who,
         "role_names": ROLE_NAMES,
         "level_names": LEVEL_NAMES,
-        "switchable_tenants": switchable,
-        "viewing": viewing_tenant(),
+        "switchable_tenants": _switchable(who, viewing),
+        "viewing": viewing,
     }
+
+
+# Up to this many tenants in reach, the switcher lists them all; above it (a big province's
+# thousands of counties) it lists the way down: the own tenant, the viewed one and those above it,
+# and those right below it — pick a city, then one of its counties.
+SWITCHER_LISTS_ALL = 200
+
+
+def _switchable(who: Any, viewing: Tenant | None) -> list[Any]:
+    if len(who.readable_tenant_ids) <= 1:
+        return []
+    # the three columns the switcher shows, not whole tenants: it is on every page
+    stmt = tenants.visible_tenants_stmt(who).with_only_columns(Tenant.id, Tenant.code, Tenant.name)
+    if len(who.readable_tenant_ids) > SWITCHER_LISTS_ALL and viewing is not None:
+        stmt = stmt.where(
+            or_(
+                Tenant.id == who.tenant_id,
+                Tenant.code.in_(viewing.path.split("/")),
+                Tenant.parent_id == viewing.id,
+            )
+        )
+    return list(db().execute(stmt).all())
 
 
 @bp.get("/")

@@ -20,6 +20,11 @@ from ..charts import chart_data, cities_of
 from .common import bp, filters_of, program_id_of
 from .export import export_job
 
+# Up to this many tenants the page lists every tenant's projects; above it (a big province's
+# thousands of counties) it shows the cities' totals, each a link to that city's rows — a page of
+# 6,000 rows was 9.4 MB (benchmarks/dashboard.py). The API and the Excel export always hold them all.
+PAGE_LISTS_ALL = 200
+
 
 @bp.get("/dashboard")
 @login_required
@@ -46,6 +51,8 @@ def dashboard_page() -> Any:
         "charts": chart_data(found) if found is not None else None,
         "cities": cities_of(s, root) if root is not None else [],
         "job": export_job(request.args.get("job")),
+        "filters_without_city": {k: v for k, v in said.items() if v and k != "city"},
+        "by_city": found is not None and not filters.city and found.totals.tenants > PAGE_LISTS_ALL,
     }
     if is_htmx("jx-dashboard"):
         return render_template("province/_content.html", **context)
