@@ -36,8 +36,10 @@ run: install
 	@echo "打开 http://$(HOST):$(PORT)/ ，演示账号见 README（密码 Demo@2026）"
 	$(VENV)/bin/jixiao run --host $(HOST) --port $(PORT)
 
-## make test: everything the suite needs (apt packages included), then the whole suite twice.
-test: install-test system-deps lint typecheck contracts test-embedded test-real
+## make test: everything the suite needs (apt packages included), then the whole suite twice —
+## embedded and real side by side (scripts/test-both.sh).
+test: install-test system-deps lint typecheck contracts
+	@bash scripts/test-both.sh
 
 system-deps:
 	@bash scripts/ensure-system-deps.sh
