@@ -51,6 +51,11 @@ class Settings:
     smtp_url: str = ""
     mail_from: str = "jixiao@localhost"
     base_url: str = ""
+    # The audit chain's anchors (platform/core/audit_anchor.py): the Ed25519 key that signs them
+    # (`jixiao audit anchor`), kept outside the database; the public key that checks them
+    # (`jixiao audit verify --anchors`; derived from the signing key when only that is set).
+    audit_anchor_key: str = field(default="", repr=False)
+    audit_anchor_public_key: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -90,6 +95,8 @@ class Settings:
             smtp_url=_env("JIXIAO_SMTP_URL"),
             mail_from=_env("JIXIAO_MAIL_FROM", "jixiao@localhost"),
             base_url=_env("JIXIAO_BASE_URL").rstrip("/"),
+            audit_anchor_key=_env("JIXIAO_AUDIT_ANCHOR_KEY"),
+            audit_anchor_public_key=_env("JIXIAO_AUDIT_ANCHOR_PUBLIC_KEY"),
         )
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

@@ -59,10 +59,11 @@ class Chain:
             row = conn.execute(text("SELECT last_id, last_hash FROM audit_head WHERE id = 1")).one()
         return row.last_id, row.last_hash
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """The installed `jixiao` console script, as an operator runs it."""
-        env = clean_env()
-        env.update(DATABASE_URL=self.url, JIXIAO_INSTANCE=str(self.instance), SECRET_KEY="x")
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """The installed `jixiao` console script, as an operator runs it (with `env` added)."""
+        settings = env or {}
+        env = clean_env(*settings)
+        env.update(DATABASE_URL=self.url, JIXIAO_INSTANCE=str(self.instance), SECRET_KEY="x", **settings)
         return subprocess.run(
             [str(Path(sys.executable).with_name("jixiao")), *args],
             capture_output=True,

@@ -100,6 +100,9 @@ JIXIAO_MAX_JSON_MIB: {{ .Values.config.maxJsonMib | default 2 | toString | quote
 JIXIAO_SESSION_HOURS: {{ .Values.config.sessionHours | default 12 | toString | quote }}
 JIXIAO_MAIL_FROM: {{ .Values.config.mailFrom | default "jixiao@localhost" | quote }}
 JIXIAO_BASE_URL: {{ .Values.config.baseUrl | default "" | quote }}
+{{- with .Values.config.auditAnchorPublicKey }}
+JIXIAO_AUDIT_ANCHOR_PUBLIC_KEY: {{ . | quote }}
+{{- end }}
 {{- range $name, $value := .Values.config.extra }}
 {{ $name }}: {{ $value | toString | quote }}
 {{- end }}
@@ -118,6 +121,9 @@ S3_SECRET_KEY: {{ required (printf "secrets.s3SecretKey (S3_SECRET_KEY) %s" $msg
 SECRET_KEY: {{ required (printf "secrets.secretKey (SECRET_KEY) %s" $msg) .Values.secrets.secretKey | b64enc | quote }}
 {{- with .Values.secrets.smtpUrl }}
 JIXIAO_SMTP_URL: {{ . | b64enc | quote }}
+{{- end }}
+{{- with .Values.secrets.auditAnchorKey }}
+JIXIAO_AUDIT_ANCHOR_KEY: {{ . | b64enc | quote }}
 {{- end }}
 {{- end }}
 
