@@ -6,9 +6,11 @@ twice writes one reminder; e-mail goes out through a real SMTP server by a job."
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import pytest
 
+from jixiao.services.notifications.reminders import remind as remind_all
 from tests.api.test_project_lifecycle import (
     create_program,
     lines,
@@ -241,7 +243,10 @@ def test_notifications_are_private_and_marked_read(api, program_id, unique):
     assert any(e["object_id"] == str(note["id"]) for e in events["items"])
 
 
-def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique):
+def test_a_reminder_run_twice_reminds_once(api, runtime, settings, real_services, unique):
+    """The CronJob's command (`jixiao remind`) reminds once per threshold however often it runs; the
+    later thresholds call what the command calls, in process (a command's start is seconds)."""
+
     resp = api.as_user("nx.admin").post(
         "/api/v1/programs",
         json={
@@ -260,6 +265,10 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
     def reminders() -> list[dict]:
         return [n for n in notes(api, "xq.editor", pid) if n["kind"] == "reminder"]
 
+    def remind(day: str) -> None:  # what `jixiao remind --today day` does
+        with runtime.db.transaction(system="deadline reminders") as s:
+            remind_all(s, date.fromisoformat(day))
+
     first = run_cli(settings, real_services, "remind", "--today", "2030-06-20")  # 10 days left: too early
     assert first.returncode == 0, first.stderr
     assert reminders() == []
@@ -271,10 +280,10 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
     assert "截止提醒" in seven["title"] and "剩余 5 天" in seven["title"] and seven["stage"] == "assessment"
     assert seven["link"] == f"/projects/{pid}/assessment"
     for day in ("2030-06-28", "2030-06-29"):  # the 3-day threshold, once
-        assert run_cli(settings, real_services, "remind", "--today", day).returncode == 0
+        remind(day)
     assert len(reminders()) == 2
     for _ in range(2):  # overdue, once
-        assert run_cli(settings, real_services, "remind", "--today", "2030-07-02").returncode == 0
+        remind("2030-07-02")
     assert len(reminders()) == 3 and "已逾期" in reminders()[0]["title"]
     # nobody else in the tenant acts on a draft assessment; a sibling hears nothing
     assert [n for n in notes(api, "xq.dept", pid) if n["kind"] == "reminder"] == []
@@ -287,7 +296,7 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
     def target_reminders() -> list[dict]:
         return [n for n in reminders() if n["stage"] == "targets"]
 
-    assert run_cli(settings, real_services, "remind", "--today", "2030-09-28").returncode == 0
+    remind("2030-09-28")
     assert len(target_reminders()) == 1
     assert (
         editor.put(
@@ -295,7 +304,7 @@ def test_a_reminder_run_twice_reminds_once(api, settings, real_services, unique)
         ).status_code
         == 200
     )
-    assert run_cli(settings, real_services, "remind", "--today", "2030-09-29").returncode == 0
+    remind("2030-09-29")
     assert len(target_reminders()) == 1
 
 

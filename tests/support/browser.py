@@ -71,7 +71,17 @@ def page(chromium: Any, live_server: str, request: pytest.FixtureRequest) -> Ite
         "console",
         lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
     )
-    pg.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} {req.failure}"))
+    # A request the browser itself cut short (net::ERR_ABORTED: the page navigated on, a form was
+    # submitted while a script still loaded) is not a failure of the app's; a refused or failing
+    # one is (and an asset's error status is caught below).
+    pg.on(
+        "requestfailed",
+        lambda req: (
+            None
+            if (req.failure or "").endswith("net::ERR_ABORTED")
+            else problems.append(f"request failed: {req.url} {req.failure}")
+        ),
+    )
     pg.on(
         "response",
         lambda resp: (

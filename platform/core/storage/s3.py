@@ -272,11 +272,16 @@ class S3Store(ObjectStore):
         return self._list(prefix)
 
     def _list(self, prefix: str) -> Iterator[str]:
+        from minio.error import S3Error
+
         try:
             for obj in self._client.list_objects(self.bucket, prefix=prefix or None, recursive=True):
                 name = obj.object_name
                 if name and not obj.is_dir and not name.endswith("/"):
                     yield name
+        except S3Error as exc:
+            if exc.code != "NoSuchBucket":  # a bucket not made yet holds nothing
+                self._raise(exc)
         except Exception as exc:
             self._raise(exc)
 
