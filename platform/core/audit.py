@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -216,6 +216,27 @@ class VerifyResult:
     reason: str = ""
 
 
+def event_batches(
+    session: Session, *, after: int, last: int | None = None, size: int = 1000
+) -> Iterator[list[AuditEvent]]:
+    """The events after id `after` (up to `last`) in id order, a batch at a time — the whole chain
+    would not fit in memory; each batch leaves the session once the caller is done with it."""
+    while last is None or after < last:
+        stmt = select(AuditEvent).where(AuditEvent.id > after)
+        if last is not None:
+            stmt = stmt.where(AuditEvent.id <= last)
+        rows = list(
+            session.execute(stmt.order_by(AuditEvent.id).limit(size).execution_options(all_tenants=True))
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].id
+        session.expunge_all()
+
+
 def verify(
     session: Session, *, batch: int = 1000, on_progress: Callable[[int, int], None] | None = None
 ) -> VerifyResult:
@@ -226,21 +247,7 @@ def verify(
     prev = GENESIS
     expected_id = 0
     checked = 0
-    last_seen = 0
-    while True:
-        rows = (
-            session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.id > last_seen)
-                .order_by(AuditEvent.id)
-                .limit(batch)
-                .execution_options(all_tenants=True)
-            )
-            .scalars()
-            .all()
-        )
-        if not rows:
-            break
+    for rows in event_batches(session, after=0, size=batch):
         for ev in rows:
             expected_id += 1
             if ev.id != expected_id:
@@ -251,8 +258,6 @@ def verify(
                 return VerifyResult(False, checked, ev.id, "内容与哈希不符（记录被修改）")
             prev = ev.hash
             checked += 1
-            last_seen = ev.id
-        session.expunge_all()
         if on_progress is not None:
             on_progress(checked, max(total, checked))
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one_or_none()

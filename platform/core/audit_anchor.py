@@ -30,12 +30,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .audit import GENESIS, AuditEvent, AuditHead, event_hash
+from .audit import GENESIS, AuditEvent, AuditHead, event_batches, event_hash
 from .storage import ObjectNotFound, ObjectStore
 
 PREFIX = "audit-anchors/"
 VERSION = 1
-_BATCH = 1000
 
 
 class AnchorKeyError(ValueError):
@@ -129,25 +128,9 @@ def _read(store: ObjectStore, key: str) -> str:
 
 
 def _events(session: Session, first: int, last: int) -> Iterator[AuditEvent]:
-    """The events first..last in id order, a batch at a time (the whole chain would not fit)."""
-    seen = first - 1
-    while seen < last:
-        rows = (
-            session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.id > seen, AuditEvent.id <= last)
-                .order_by(AuditEvent.id)
-                .limit(_BATCH)
-                .execution_options(all_tenants=True)
-            )
-            .scalars()
-            .all()
-        )
-        if not rows:
-            return
+    """The events first..last in id order (a batch at a time)."""
+    for rows in event_batches(session, after=first - 1, last=last):
         yield from rows
-        seen = rows[-1].id
-        session.expunge_all()
 
 
 @dataclass(frozen=True)
