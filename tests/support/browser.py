@@ -29,6 +29,9 @@ ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# How long an `expect(…)` waits for the page (Playwright's default is 5 s): `make test` runs its two
+# passes side by side, each with a browser, and a page can take longer than 5 s under that load.
+EXPECT_TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +52,9 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("CI", "").strip().lower() == "true":
             pytest.fail(message + " — CI=true requires it", pytrace=False)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
