@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.pagination import Page, paginate
+from jixiao.platform.core.tenancy import within
 
 from . import policies  # noqa: F401 - registers users.* and evaluator_orgs.*
 from .models import ROLES, EvaluatorOrg, Tenant, User, UserRole
@@ -62,7 +63,7 @@ class UserDirectory:
 
 
 def _subtree(tenant: Tenant) -> Select[Any]:
-    return select(Tenant.id).where((Tenant.id == tenant.id) | Tenant.path.startswith(tenant.path + "/"))
+    return select(Tenant.id).where(within(Tenant.id, Tenant.path, tenant.id, tenant.path))
 
 
 def user_directory(

@@ -16,7 +16,7 @@ from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, scopes_for_roles
 from jixiao.platform.core.errors import NotFound, ValidationFailed
 from jixiao.platform.core.pagination import Page, paginate
-from jixiao.platform.core.tenancy import in_reach
+from jixiao.platform.core.tenancy import in_reach, within
 
 from . import policies  # noqa: F401 - registers tenants.*, users.* and evaluator_orgs.*
 from .models import LEVEL_NAMES, LEVELS, Tenant, User
@@ -35,7 +35,7 @@ def tenant_by_code(session: Session, code: str) -> Tenant | None:
 
 def subtree_ids(session: Session, tenant: Tenant) -> frozenset[int]:
     rows = session.execute(
-        select(Tenant.id).where((Tenant.id == tenant.id) | Tenant.path.startswith(tenant.path + "/"))
+        select(Tenant.id).where(within(Tenant.id, Tenant.path, tenant.id, tenant.path))
     ).scalars()
     return frozenset(rows)
 

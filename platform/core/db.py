@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from . import rls
 from .actor import Actor
 
 NAMING = {
@@ -74,9 +75,11 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, role: str = "") -> None:
         self.url = url
         self.engine = make_engine(url)
+        if role and self.engine.dialect.name == "postgresql":
+            rls.install(self.engine, role)  # the second wall binds the app (platform/core/rls.py)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self, actor: Actor) -> Session:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.sql.util import find_tables
 
+from . import rls
 from .actor import Actor
 from .errors import WallViolation
 
@@ -49,9 +50,16 @@ def in_reach(tenant_column: Any, actor: Actor) -> ColumnElement[bool]:
     if actor.tenant_id is None or actor.tenant_path is None:
         return false()
     subtree = select(_tenants.c.id).where(
-        or_(_tenants.c.id == actor.tenant_id, _tenants.c.path.startswith(actor.tenant_path + "/"))
+        within(_tenants.c.id, _tenants.c.path, actor.tenant_id, actor.tenant_path)
     )
     return tenant_column.in_(subtree)
+
+
+def within(id_column: Any, path_column: Any, tenant_id: int, path: str) -> ColumnElement[bool]:
+    """The tenant (named by its id and materialised-path columns) is `tenant_id` or one below it —
+    the one spelling of a subtree (the walls, the directory, the dashboard, row-level security's
+    `rls.subtree`)."""
+    return or_(id_column == tenant_id, path_column.startswith(path + "/"))
 
 
 class Walled:
@@ -163,16 +171,20 @@ def _touches_walled_table(statement: Any) -> bool:
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _apply_walls(state: ORMExecuteState) -> None:
-    if state.is_column_load:
-        return
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
-    if state.execution_options.get("all_tenants", False):
-        return
+def _apply_walls(state: ORMExecuteState) -> Any:
     session = state.session
+    second_wall = rls.enabled(session)
+    if second_wall:
+        rls.ensure(session)  # the database's wall (rls.py), for every statement of the session
+    if state.is_column_load:
+        return None
+    if not (state.is_select or state.is_update or state.is_delete):
+        return None
     if "system" in session.info:
-        return
+        return None
+    if state.execution_options.get("all_tenants", False):
+        # past the ORM's wall, and past the database's for this one statement
+        return rls.across_walls(state) if second_wall else None
     actor: Actor | None = session.info.get("actor")
     if actor is None:
         if state.is_relationship_load or _touches_walled_table(state.statement):

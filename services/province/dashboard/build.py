@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, lazyload
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.pagination import MAX_PAGE_SIZE
+from jixiao.platform.core.tenancy import within
 from jixiao.services.evaluation.key.models import KeyEvaluation
 from jixiao.services.evaluation.models import SelfEvaluation
 from jixiao.services.monitoring.models import Correction, MonitoringLine, MonitoringRound
@@ -74,7 +75,7 @@ def build(session: Session, actor: Actor, program_id: int, filters: Filters, tod
     root = session.get(Tenant, actor.tenant_id, execution_options={"all_tenants": True})
     assert root is not None
     parent = aliased(Tenant)
-    subtree = or_(Tenant.id == root.id, Tenant.path.startswith(root.path + "/"))
+    subtree = within(Tenant.id, Tenant.path, root.id, root.path)
     # a city filter narrows the statements to that city and its counties (a superset of what
     # `_assemble` keeps, which applies the filter exactly)
     city = [or_(Tenant.code == filters.city, parent.code == filters.city)] if filters.city else []
