@@ -56,12 +56,34 @@ class Settings:
     # (`jixiao audit verify --anchors`; derived from the signing key when only that is set).
     audit_anchor_key: str = field(default="", repr=False)
     audit_anchor_public_key: str = ""
+    # Operations: the log format of every process (`text`, or `json`: one object per line,
+    # platform/core/logs.py), and `jixiao serve` (gunicorn): its address, processes, threads per
+    # process, seconds of silence before a worker is restarted, seconds to finish the requests in
+    # flight after SIGTERM.
+    log_format: str = "text"
+    bind: str = "127.0.0.1:8000"
+    web_workers: int = 2
+    web_threads: int = 4
+    web_timeout: int = 60
+    web_graceful_timeout: int = 30
+    # PostgreSQL's second wall (platform/core/rls.py): the role the app acts as — row-level security
+    # binds it, as it owns no table (SET ROLE on each new connection; a no-op when DATABASE_URL
+    # logs in as that role already). Empty: act as the connecting user (a superuser ignores RLS).
+    db_role: str = "jixiao_app"
+    # The owner's connection, for `jixiao db upgrade` only (the migrations create the tables, the
+    # role above and its policies); empty: DATABASE_URL.
+    migration_database_url: str = field(default="", repr=False)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
         """True when nothing external is configured (make run)."""
         return self.database_url.startswith("sqlite") and not self.redis_url and not self.s3_endpoint
+
+    @property
+    def owner_database_url(self) -> str:
+        """The connection the migrations run on (the tables' owner)."""
+        return self.migration_database_url or self.database_url
 
     @property
     def objects_dir(self) -> Path:
@@ -97,6 +119,14 @@ class Settings:
             base_url=_env("JIXIAO_BASE_URL").rstrip("/"),
             audit_anchor_key=_env("JIXIAO_AUDIT_ANCHOR_KEY"),
             audit_anchor_public_key=_env("JIXIAO_AUDIT_ANCHOR_PUBLIC_KEY"),
+            log_format=_env("JIXIAO_LOG_FORMAT", "text").lower(),
+            bind=_env("JIXIAO_BIND", "127.0.0.1:8000"),
+            web_workers=int(_env("JIXIAO_WEB_WORKERS", "2")),
+            web_threads=int(_env("JIXIAO_WEB_THREADS", "4")),
+            web_timeout=int(_env("JIXIAO_WEB_TIMEOUT", "60")),
+            web_graceful_timeout=int(_env("JIXIAO_WEB_GRACEFUL_TIMEOUT", "30")),
+            db_role=_env("JIXIAO_DB_ROLE", "jixiao_app"),
+            migration_database_url=_env("MIGRATION_DATABASE_URL"),
         )
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import logging
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,12 +15,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
+from jixiao.platform.core import logs
 from jixiao.platform.core.config import Settings
 from jixiao.platform.core.runtime import Runtime, install
 from jixiao.platform.core.schema import INT_MAX, text_problem
 from jixiao.tenants import service as tenants
 
-from . import health, oauth, request_guard
+from . import access_log, health, oauth, request_guard
 from .context import Unauthenticated, close_sessions, record_grant_uses, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
@@ -51,8 +51,8 @@ CSP = {
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     settings = settings or (runtime.settings if runtime else Settings.from_env())
+    logs.configure(settings)
     runtime = install(runtime or Runtime.build(settings))
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     app.request_class = request_guard.BoundedRequest
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["jixiao"] = runtime
+    access_log.init_app(app)  # first of the request hooks: every request is timed and logged
     if settings.behind_tls:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
