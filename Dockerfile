@@ -84,11 +84,6 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# Web by default; workers run `jixiao worker`, migrations `jixiao db upgrade`.
-CMD ["gunicorn", \
-     "--bind", "0.0.0.0:8000", \
-     "--workers", "2", \
-     "--threads", "4", \
-     "--worker-tmp-dir", "/dev/shm", \
-     "--access-logfile", "-", \
-     "jixiao.platform.web.app:create_app()"]
+# Web by default (`jixiao serve`: gunicorn, workers and threads from JIXIAO_WEB_*); workers run
+# `jixiao worker`, migrations `jixiao db upgrade`.
+CMD ["jixiao", "serve", "--bind", "0.0.0.0:8000"]

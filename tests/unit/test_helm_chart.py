@@ -1,10 +1,11 @@
 """Static checks of the Helm chart (helm/jixiao) and the Dockerfile, without helm or docker.
 
-The chart cannot be rendered here, so these tests read the templates as text: delimiters and
-blocks balance, every named template exists, every `.Values` path exists in values.yaml, the
-environment the app reads is all provided, and the skeleton of each manifest (the template
-with its actions taken out) is valid YAML. The facts they pin down (probe paths, hook
-annotations, commands) are the contract between the app and its deployment.
+These tests read the templates as text: delimiters and blocks balance, every named template
+exists, every `.Values` path exists in values.yaml, the environment the app reads is all
+provided, and the skeleton of each manifest (the template with its actions taken out) is valid
+YAML. The facts they pin down (probe paths, hook annotations, commands) are the contract between
+the app and its deployment. tests/unit/test_chart_render.py renders the chart with the real helm
+and validates the result against the Kubernetes schemas.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ TEMPLATES = CHART / "templates"
 HELPERS = TEMPLATES / "_helpers.tpl"
 
 # Environment the app reads in production, split by where it must come from.
-SECRET_ENV = ["DATABASE_URL", "REDIS_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "SECRET_KEY"]
+SECRET_ENV = [
+    "DATABASE_URL",
+    "MIGRATION_DATABASE_URL",
+    "REDIS_URL",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "SECRET_KEY",
+]
 PLAIN_ENV = [
     "S3_ENDPOINT",
     "S3_BUCKET",
@@ -31,8 +39,10 @@ PLAIN_ENV = [
     "S3_PUBLIC_ENDPOINT",
     "JIXIAO_BEHIND_TLS",
     "JIXIAO_LOG_LEVEL",
+    "JIXIAO_LOG_FORMAT",
     "JIXIAO_QUEUE",
     "JIXIAO_INSTANCE",
+    "JIXIAO_DB_ROLE",
 ]
 
 EXPECTED_TEMPLATES = [
@@ -161,6 +171,8 @@ def test_chart_metadata():
         "image.tag",
         "image.pullPolicy",
         "config.logLevel",
+        "config.logFormat",
+        "config.dbRole",
         "config.queue",
         "config.behindTLS",
         "config.instanceDir",
@@ -170,6 +182,7 @@ def test_chart_metadata():
         "objectStore.region",
         "secrets.existingSecret",
         "secrets.databaseUrl",
+        "secrets.migrationDatabaseUrl",
         "secrets.redisUrl",
         "secrets.s3AccessKey",
         "secrets.s3SecretKey",
@@ -184,6 +197,8 @@ def test_chart_metadata():
         "worker.replicaCount",
         "worker.resources",
         "migrations.enabled",
+        "migrations.resources",
+        "cronJobDefaults.resources",
         "cronJobs",
         "service.port",
         "ingress.enabled",
@@ -218,8 +233,52 @@ def test_values_defaults():
     assert values["config"]["queue"] == "jixiao"
     assert values["config"]["logLevel"] == "INFO"
     assert values["config"]["instanceDir"].startswith("/")
+    assert values["config"]["logFormat"] == "json"
+    assert values["config"]["dbRole"] == "jixiao_app"  # the role PostgreSQL's RLS binds
     # No secret ships with the chart.
     assert not any(values["secrets"][k] for k in values["secrets"])
+
+
+@pytest.mark.parametrize("path", ["web", "worker", "migrations", "cronJobDefaults"])
+def test_values_resources_have_requests_and_limits(path):
+    resources = load_yaml(CHART / "values.yaml")[path]["resources"]
+    for part in ("requests", "limits"):
+        assert set(resources[part]) == {"cpu", "memory"}, f"{path}.resources.{part}"
+
+
+# Maps whose keys are the user's own (names, annotations, variables), not settings of the chart.
+FREE_FORM = {
+    "config.extra",
+    "cronJobs",
+    "ingress.annotations",
+    "podLabels",
+    "nodeSelector",
+    "web.podAnnotations",
+    "worker.podAnnotations",
+    "migrations.podAnnotations",
+}
+
+
+def unknown_keys(values: dict, defaults: dict, prefix: str = "") -> list[str]:
+    found = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if key not in defaults:
+            found.append(path)
+        elif isinstance(value, dict) and isinstance(defaults[key], dict) and path not in FREE_FORM:
+            found += unknown_keys(value, defaults[key], path + ".")
+    return found
+
+
+def test_production_values_use_only_known_keys():
+    """Helm ignores a misspelt key silently: every setting of the example exists in values.yaml."""
+    production = load_yaml(CHART / "values-production.yaml")
+    values = load_yaml(CHART / "values.yaml")
+    assert unknown_keys(production, values) == []
+    entry_keys = set(values["cronJobDefaults"]) | {"schedule", "args", "suspend", "podAnnotations"}
+    for name, entry in production["cronJobs"].items():
+        assert set(entry) <= entry_keys, name
+    assert not any(production["secrets"][k] for k in production["secrets"] if k != "existingSecret")
 
 
 def test_values_comments_name_the_scale_out_paths():
@@ -235,7 +294,7 @@ def test_values_comments_name_the_scale_out_paths():
 def test_expected_files_exist():
     names = {p.name for p in template_files()}
     assert set(EXPECTED_TEMPLATES) <= names
-    for other in ["Chart.yaml", "values.yaml", ".helmignore", "README.md"]:
+    for other in ["Chart.yaml", "values.yaml", "values-production.yaml", ".helmignore", "README.md"]:
         assert (CHART / other).is_file(), other
 
 
@@ -335,6 +394,16 @@ def test_shared_env_block_loads_configmap_and_secret():
     assert 'include "jixiao.env"' in helpers["jixiao.container"]
 
 
+def test_only_the_migration_hook_gets_the_owner_url():
+    """Every container but the migration Job's sets MIGRATION_DATABASE_URL="" (env wins over
+    envFrom): the table owner's connection stays out of web, worker and CronJob processes."""
+    env = defines(read(HELPERS))["jixiao.env"]
+    masked = re.search(
+        r"{{-? if not \.hook -?}}\s*- name: MIGRATION_DATABASE_URL\s+value: \"\"\s*{{-? end -?}}", env
+    )
+    assert masked, env
+
+
 @pytest.mark.parametrize(
     "name", ["deployment-web.yaml", "deployment-worker.yaml", "job-migrate.yaml", "cronjobs.yaml"]
 )
@@ -380,12 +449,11 @@ def test_web_deployment():
         ("readinessProbe", "/readyz"),
     ]:
         assert re.search(r"(?m)^\s+path: (\S+)$", block_after(text, probe)).group(1) == path, probe
-    assert 'command: ["gunicorn"]' in text
-    assert '"jixiao.platform.web.app:create_app()"' in text
+    assert 'command: ["jixiao", "serve"]' in text
     assert "--bind=0.0.0.0:8000" in text
     assert "--workers={{ .Values.web.gunicorn.workers }}" in text
     assert "--threads={{ .Values.web.gunicorn.threads }}" in text
-    assert "--access-logfile=-" in text
+    assert "--access-logfile" not in text  # the app writes the access line (platform/web/access_log.py)
     assert "containerPort: 8000" in text
     assert "if not .Values.web.autoscaling.enabled" in text
 
@@ -441,8 +509,7 @@ def test_dockerfile_matches_chart():
     assert re.search(r"(?m)^EXPOSE 8000$", dockerfile)
     assert "pip wheel" in dockerfile and "python -m venv" in dockerfile
     cmd = re.search(r"(?ms)^CMD \[(.*?)\]", dockerfile).group(1)
-    assert '"gunicorn"' in cmd and '"jixiao.platform.web.app:create_app()"' in cmd
-    assert '"0.0.0.0:8000"' in cmd and '"--access-logfile", "-"' in cmd
+    assert '"jixiao", "serve"' in cmd and '"0.0.0.0:8000"' in cmd
     assert values["config"]["instanceDir"] in dockerfile
 
 

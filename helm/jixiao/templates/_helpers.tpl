@@ -81,6 +81,14 @@ migration hook, by job-migrate.yaml.
 {{- define "jixiao.configData" -}}
 {{- if not (hasPrefix "/" (toString .Values.config.instanceDir)) }}
 {{- fail "config.instanceDir must be an absolute path (an emptyDir is mounted there)" }}
+{{- end }}
+{{- $dbRole := .Values.config.dbRole | default "" | toString }}
+{{- if not (regexMatch "^([a-z_][a-z0-9_]{0,62})?$" $dbRole) }}
+{{- fail (printf "config.dbRole (JIXIAO_DB_ROLE) %q must be a PostgreSQL role name: lower-case letters, digits and '_', or empty" $dbRole) }}
+{{- end }}
+{{- $logFormat := .Values.config.logFormat | default "text" | toString }}
+{{- if not (has $logFormat (list "text" "json")) }}
+{{- fail (printf "config.logFormat (JIXIAO_LOG_FORMAT) must be text or json, not %q" $logFormat) }}
 {{- end -}}
 S3_ENDPOINT: {{ required "objectStore.endpoint (S3_ENDPOINT) is required" .Values.objectStore.endpoint | quote }}
 S3_BUCKET: {{ .Values.objectStore.bucket | default "jixiao" | quote }}
@@ -92,6 +100,8 @@ S3_PUBLIC_ENDPOINT: {{ . | quote }}
 JIXIAO_BEHIND_TLS: "1"
 {{- end }}
 JIXIAO_LOG_LEVEL: {{ .Values.config.logLevel | default "INFO" | quote }}
+JIXIAO_LOG_FORMAT: {{ $logFormat | quote }}
+JIXIAO_DB_ROLE: {{ $dbRole | quote }}
 JIXIAO_QUEUE: {{ .Values.config.queue | default "jixiao" | quote }}
 JIXIAO_INSTANCE: {{ .Values.config.instanceDir | quote }}
 JIXIAO_TIMEZONE: {{ .Values.config.timezone | default "Asia/Shanghai" | quote }}
@@ -115,6 +125,9 @@ hook, by job-migrate.yaml; never when secrets.existingSecret is set.
 {{- define "jixiao.secretData" -}}
 {{- $msg := "is required unless secrets.existingSecret names a Secret" -}}
 DATABASE_URL: {{ required (printf "secrets.databaseUrl (DATABASE_URL) %s" $msg) .Values.secrets.databaseUrl | b64enc | quote }}
+{{- with .Values.secrets.migrationDatabaseUrl }}
+MIGRATION_DATABASE_URL: {{ . | b64enc | quote }}
+{{- end }}
 REDIS_URL: {{ required (printf "secrets.redisUrl (REDIS_URL) %s" $msg) .Values.secrets.redisUrl | b64enc | quote }}
 S3_ACCESS_KEY: {{ required (printf "secrets.s3AccessKey (S3_ACCESS_KEY) %s" $msg) .Values.secrets.s3AccessKey | b64enc | quote }}
 S3_SECRET_KEY: {{ required (printf "secrets.s3SecretKey (S3_SECRET_KEY) %s" $msg) .Values.secrets.s3SecretKey | b64enc | quote }}
@@ -131,6 +144,9 @@ JIXIAO_AUDIT_ANCHOR_KEY: {{ . | b64enc | quote }}
 The shared environment block of every container: envFrom the ConfigMap and the Secret, then
 extraEnv. Called with (dict "ctx" $ "hook" false) — the migration hook passes true to load
 its own copies (<fullname>-migrate), which exist before the release's ConfigMap and Secret do.
+Every other container gets MIGRATION_DATABASE_URL="" (env wins over envFrom): the table owner's
+connection stays out of the processes that serve requests and run jobs, which act as the
+non-owner role row-level security binds (a Secret named by existingSecret may hold the key).
 */}}
 {{- define "jixiao.env" -}}
 {{- $ctx := .ctx }}
@@ -143,9 +159,15 @@ envFrom:
       name: {{ $name }}
   - secretRef:
       name: {{ $ctx.Values.secrets.existingSecret | default $name }}
-{{- with $ctx.Values.extraEnv }}
+{{- if or (not .hook) $ctx.Values.extraEnv }}
 env:
+  {{- if not .hook }}
+  - name: MIGRATION_DATABASE_URL
+    value: ""
+  {{- end }}
+  {{- with $ctx.Values.extraEnv }}
   {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- end }}
 {{- end }}
 
