@@ -11,6 +11,7 @@ the demo (DEMO.md) and create their own uniquely named data on top of it.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,8 +49,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = [item for item in items if item.get_closest_marker("once") is None]
     first = [item for item in items if item.get_closest_marker("fresh_demo") is not None]
     fuzz = [item for item in items if item.get_closest_marker("fuzz") is not None]
-    rest = [item for item in items if item not in first and item not in fuzz]
-    items[:] = first + rest + fuzz
+    last = [item for item in items if item.get_closest_marker("last") is not None]
+    rest = [item for item in items if item not in first and item not in fuzz and item not in last]
+    items[:] = first + rest + fuzz + last
 
 
 @pytest.fixture(scope="session")
@@ -119,10 +121,16 @@ def runtime(settings: Settings, real_services: RealServices | None) -> Iterator[
 
 @pytest.fixture(scope="session")
 def app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from jixiao.platform.core.logs import JsonFormatter
     from jixiao.platform.web.app import create_app
 
     application = create_app(runtime=runtime)
     application.config.update(TESTING=True)
+    # every log line of the session, as production writes it: read by the last test of the run
+    # (tests/integration/test_logs_of_the_run.py)
+    run_log = logging.FileHandler(runtime.settings.instance_dir / "run.log", encoding="utf-8")
+    run_log.setFormatter(JsonFormatter())
+    logging.getLogger().addHandler(run_log)
     return application
 
 
