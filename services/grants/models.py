@@ -4,7 +4,9 @@ one project of its own tenant, for a list of actions, until an expiry (DESIGN.md
 
 The walls learn the grants here: `with_grants` completes an evaluator's actor with its live grants
 (loaded on every request, checked against the clock at that second), and `TenantOwned` then reads
-exactly those projects' rows (platform/core/tenancy.py)."""
+exactly those projects' rows (platform/core/tenancy.py). A write that relies on them holds them:
+`_hold_grants` re-reads them under a share lock at the request's first flush, so that a revocation
+either waits for the write or, committed first, refuses it."""
 
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from jixiao.platform.core.actor import ACTOR_EXTENSIONS, Actor
 from jixiao.platform.core.db import Base, utcnow
+from jixiao.platform.core.errors import Forbidden
 from jixiao.platform.core.tenancy import TenantOwned
 from jixiao.services.projects.models import Project
 from jixiao.tenants.models import EvaluatorOrg
@@ -150,3 +153,57 @@ def grantees(
 
 
 ACTOR_EXTENSIONS.append(with_grants)
+
+
+# --- a write through a grant holds it -----------------------------------------------------------
+
+_HELD = "grants_held"
+
+
+@event.listens_for(Session, "before_flush")
+def _hold_grants(session: Session, _context: Any, _instances: Any) -> None:
+    """An evaluator's actor carries the grants live when its request began (`with_grants`); before
+    the request writes anything on a project it reached through them (`get_project` notes those in
+    `grant_uses`), the grants are read again under a share lock (`FOR SHARE`, to the transaction's
+    end). A revocation — an UPDATE of the grant's row — then waits until the write is committed; one
+    that committed first is seen (the lock reads the newest row) and the write is refused (403,
+    with the date and the revoker, as a request after the revocation is). The use completes before
+    the revocation or not at all; never after it."""
+    actor: Actor | None = session.info.get("actor")
+    if actor is None or not actor.is_evaluator:
+        return
+    if not (session.new or session.dirty or session.deleted):
+        return
+    held: set[int] = session.info.setdefault(_HELD, set())
+    projects = sorted(set(session.info.get("grant_uses", ())) - held)
+    if not projects:
+        return
+    live = session.execute(
+        select(Grant.project_id, Grant.actions, Grant.user_ids)
+        .where(
+            Grant.project_id.in_(projects),
+            Grant.evaluator_org_id == actor.evaluator_org_id,
+            Grant.revoked_at.is_(None),
+            Grant.expires_at > utcnow(),
+        )
+        .order_by(Grant.id)
+        .with_for_update(read=True)
+        .execution_options(all_tenants=True)
+    ).all()
+    now_held = {
+        (row.project_id, action)
+        for row in live
+        if not row.user_ids or actor.user_id in row.user_ids
+        for action in {"read", *row.actions}
+    }
+    for project_id in projects:
+        relied_on = {pair for pair in actor.grants if pair[0] == project_id}
+        if not relied_on <= now_held:
+            raise Forbidden(why_not(session, actor, project_id) or "对该项目的授权已撤销或到期，不能再操作")
+    held.update(projects)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_held_grants(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the share locks end with the outermost transaction
+        session.info.pop(_HELD, None)

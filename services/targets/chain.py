@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
@@ -112,6 +113,11 @@ def decide(
     if project.tenant_id != actor.tenant_id and not actor.is_evaluator:
         raise Forbidden("上级单位对下级项目只读")
     subject = chain.load(session, actor, project)
+    if subject is not None and inspect(subject).persistent:
+        # Reviews of one submission take turns on its row, first thing: a decision's writes touch the
+        # project's stages too, and two reviewers locking them in different orders deadlocked (500).
+        # The row is read again once held: the later reviewer sees the decision made before it (409).
+        session.refresh(subject, with_for_update={"key_share": True})
     if subject is None or subject.status != "submitted" or subject.review_level is None:
         raise Conflict(f"{chain.noun}当前没有待审核的提交")
     level = subject.review_level

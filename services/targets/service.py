@@ -111,6 +111,8 @@ def _editable(session: Session, actor: Actor, project_id: int) -> tuple[Project,
     authorize(actor, "projects.write", project=project)
     row = require_stage(project, "targets")
     target_set = current(session, actor, project_id)
+    if target_set.id is None:
+        _first_draft(session, project)
     if target_set.status not in ("draft", "returned"):
         names = {
             "submitted": "已提交、审核中",
@@ -125,6 +127,15 @@ def _editable(session: Session, actor: Actor, project_id: int) -> tuple[Project,
         if target_set.number == 1 and row.status == "returned":
             set_stage_status(session, project, "targets", "draft")
     return project, target_set
+
+
+def _first_draft(session: Session, project: Project) -> None:
+    """A project's first draft is made once: concurrent first saves take turns on the project's row
+    (a no-key row lock, held to the end of the transaction), and those after the first find its
+    draft — 409, as for a stale lock_version, never a second version 1 (a unique violation, 500)."""
+    session.execute(select(Project.id).where(Project.id == project.id).with_for_update(key_share=True))
+    if sets_of(session, project):
+        raise StaleVersion("绩效目标刚由他人填报保存，请刷新后在最新内容上修改")
 
 
 def _parse_lines(session: Session, raw_lines: list[dict[str, Any]]) -> list[TargetLine]:
