@@ -21,7 +21,7 @@ from jixiao.platform.core.runtime import Runtime, install
 from jixiao.platform.core.schema import INT_MAX, text_problem
 from jixiao.tenants import service as tenants
 
-from . import access_log, health, oauth, request_guard
+from . import access_log, api_links, health, oauth, request_guard
 from .context import Unauthenticated, close_sessions, record_grant_uses, request_id, runtime, system_db
 from .errors import error_response, register_error_handlers
 from .extensions import api, csrf, limiter, login_manager, talisman
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api.register_converter(IdConverter, integerconverter2paramschema)
     for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
+    api_links.add_links(api.spec._paths)  # how the lifecycle's operations chain (OpenAPI links)
     for blueprint in PAGE_BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
