@@ -34,7 +34,10 @@ class Runtime:
             local_root=settings.objects_dir,
         )
         return cls(
-            settings, Database(settings.database_url, settings.db_role), Jobs(settings.redis_url, settings.queue_name), store
+            settings,
+            Database(settings.database_url, settings.db_role),
+            Jobs(settings.redis_url, settings.queue_name),
+            store,
         )
 
 

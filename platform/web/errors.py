@@ -8,7 +8,9 @@ from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import DataError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -106,6 +108,19 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreUnavailable)
     def _store(exc: StoreUnavailable) -> Response:
         return error_response(503, f"对象存储不可用：{exc}")
+
+    # A dependency that is down is the service's state, not a bug: 503 with the documented body
+    # (the pool reconnects once the database is back — pool_pre_ping; nothing to restart).
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError) -> Response:
+        log.warning("database unavailable: %s", exc.orig)
+        return error_response(503, "数据库暂不可用，请稍后重试")
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def _queue_down(exc: Exception) -> Response:
+        log.warning("redis unavailable: %s", exc)
+        return error_response(503, "任务队列暂不可用，请稍后重试")
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
-from jixiao.platform.core.audit import record
+from jixiao.platform.core.audit import AuditEvent, record
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import Database
 from jixiao.tenants.models import Tenant
@@ -24,9 +24,10 @@ from jixiao.tenants.models import Tenant
 from .excel_parse import BATCH, Progress, parse_workbook
 from .excel_plan import Plan, batched, plan_import
 from .models import Indicator
-from .service import EDITABLE, KIND_CODES, apply_fields, level2_nodes, pinyin_keys, version_row
+from .service import EDITABLE, KIND_CODES, apply_fields, level2_nodes, lock_owner, pinyin_keys, version_row
 
 MAX_ERRORS = 1000
+IMPORT_EVENT = "indicator.import"
 
 
 def _next_sequences(session: Session, owner: Tenant) -> dict[str, int]:
@@ -123,6 +124,32 @@ def failure(errors: list[dict[str, Any]], rows: int) -> dict[str, Any]:
     return {"ok": False, "errors": errors[:MAX_ERRORS], "error_count": len(errors), "rows": rows}
 
 
+def committed(session: Session, reference: str | None) -> dict[str, Any] | None:
+    """The result an earlier attempt of the import `reference` (its RQ job id) committed, or None.
+
+    An import commits its rows and its `indicator.import` event (object id = the reference) in one
+    transaction, so the event is the record that the job already took effect: RQ may run a job
+    again after it committed (the worker was killed, or lost Redis, before it could mark the job
+    finished; `StartedJobRegistry.cleanup` then retries it), and that attempt must answer the first
+    one's result instead of importing twice."""
+    if not reference:
+        return None
+    after = session.execute(
+        select(AuditEvent.after)
+        .where(
+            AuditEvent.action == IMPORT_EVENT,
+            AuditEvent.object_type == "indicator_import",
+            AuditEvent.object_id == str(reference),
+        )
+        .order_by(AuditEvent.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if not isinstance(after, dict):
+        return None
+    counts = {name: int(after.get(name) or 0) for name in ("created", "updated", "unchanged")}
+    return {"ok": True, **counts, "rows": int(after.get("rows") or 0)}
+
+
 def run_import(
     db: Database,
     actor: Actor,
@@ -135,12 +162,30 @@ def run_import(
     """Parse, judge and — only when every row is fine — write, in one transaction.
 
     The result: `{"ok": false, "errors": [...first 1000...], "error_count": N, "rows": M}` or
-    `{"ok": true, "created": a, "updated": b, "unchanged": c, "rows": M}`."""
+    `{"ok": true, "created": a, "updated": b, "unchanged": c, "rows": M}`.
+
+    Idempotent per `reference` (the RQ job id): an attempt of an import that already committed
+    writes nothing and answers the committed result (`committed`), checked before the parse and
+    again under the library's lock, where a concurrent attempt's commit is visible."""
     authorize(actor, "indicators.write")
+    if reference:
+        with db.transaction(actor) as session:
+            earlier = committed(session, reference)
+        if earlier is not None:
+            return earlier
     parsed = parse_workbook(path, progress=progress)
     if parsed.errors:
         return failure(parsed.errors, parsed.data_rows)
     with db.transaction(actor) as session:
+        # imports into one library take turns from here on (so do single creates: `next_code`):
+        # a concurrent import's rows are judged only once it committed — matched by name instead
+        # of created twice, numbered after its codes instead of colliding with them
+        owner = session.get(Tenant, actor.tenant_id) if actor.tenant_id is not None else None
+        if owner is not None:
+            lock_owner(session, owner)
+        earlier = committed(session, reference)
+        if earlier is not None:
+            return earlier
         plan = plan_import(session, actor, parsed, progress=progress)
         if not plan.ok:
             session.rollback()
@@ -148,7 +193,7 @@ def run_import(
         counts = apply_plan(session, actor, plan, progress=progress)
         record(
             session,
-            "indicator.import",
+            IMPORT_EVENT,
             object_type="indicator_import",
             object_id=reference,
             after={"file": filename, "rows": parsed.data_rows, **counts},
