@@ -130,7 +130,12 @@ def app(runtime: Runtime):  # type: ignore[no-untyped-def]
     # (tests/integration/test_logs_of_the_run.py)
     run_log = logging.FileHandler(runtime.settings.instance_dir / "run.log", encoding="utf-8")
     run_log.setFormatter(JsonFormatter())
-    logging.getLogger().addHandler(run_log)
+    root = logging.getLogger()
+    root.addHandler(run_log)
+    # … and not on the terminal, where the in-process worker's lines would break pytest's progress
+    # (a failing test still shows its own lines: pytest captures them)
+    for handler in [h for h in root.handlers if getattr(h, "_jixiao", False)]:
+        root.removeHandler(handler)
     return application
 
 

@@ -42,11 +42,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from jixiao.platform.core.db import utcnow
+from jixiao.services.grants.models import Grant
 from jixiao.services.indicators.models import Case, IndicatorTemplate
 from jixiao.services.programs.models import Program
 from jixiao.services.projects.models import Project
 from jixiao.services.targets.models import TargetLine, TargetSet
-from jixiao.tenants.models import Tenant
+from jixiao.tenants.models import Tenant, User
 from tests.support.isolation import EVALUATOR, PROVINCE, Obj, World, build_world, json_body, relation
 
 pytestmark = pytest.mark.once  # the walls are the same in both modes
@@ -460,7 +462,7 @@ LIST_ROUTES: dict[str, tuple[str, str]] = {
     "/api/v1/indicator-proposals": ("?page_size=100", "proposal"),
     "/api/v1/indicator-templates": ("?page_size=100", "template"),
     "/api/v1/indicators": ("?page_size=100&q=隔离矩阵", "indicator"),
-    "/api/v1/me/notifications": ("?page_size=100", "project_row"),
+    "/api/v1/me/notifications": ("?page_size=100", "notification"),
     "/api/v1/me/tasks": ("", "project_row"),
     "/api/v1/pilot-reports": ("", "tenant_row"),
     "/api/v1/programs": ("?page_size=100", "program"),
@@ -514,9 +516,18 @@ def owners(runtime: Any, world: World) -> dict[str, dict[Any, str]]:
             .first()
         )
         out["compared"] = {"id": line}
-        granted = {o.params["project_id"] for o in world.objects["project"] if o.granted}
-        out["granted"] = {pid: "" for pid in granted}
-        programs = {o.params["program_id"] for o in world.objects["program"] if o.granted}
+        # the evaluator's grants as the database has them now (other tests give and revoke some
+        # too): live ones open their projects and programs; any of its organisation's, live or
+        # dead, may be listed (its grants, its notifications about them)
+        org = s.execute(select(User.evaluator_org_id).where(User.username == EVALUATOR)).scalar_one()
+        grants = s.execute(
+            select(Grant.project_id, Grant.revoked_at, Grant.expires_at).where(Grant.evaluator_org_id == org)
+        ).all()
+        now = utcnow()
+        live = {pid for pid, revoked, expires in grants if revoked is None and expires > now}
+        out["granted"] = {pid: "" for pid in live}
+        out["org_grants"] = {pid: "" for pid, _, _ in grants}
+        programs = s.execute(select(Project.program_id).where(Project.id.in_(live))).scalars()
         out["granted_programs"] = {pid: "" for pid in programs}
     return out
 
@@ -545,9 +556,9 @@ def _rows(kind: str, body: dict[str, Any], owners: dict[str, dict[Any, str]]) ->
             out.append((f"grant:{item['status']}", item["tenant_code"], pid))
         elif kind == "tenant_row":
             out.append(("report", item["tenant_code"], None))
-        else:  # rows of a project
+        else:  # rows of a project (a notification: about one)
             code = item.get("tenant_code") or (owners["project"].get(pid, "") if pid else "")
-            out.append(("project", code, pid))
+            out.append(("notification" if kind == "notification" else "project", code, pid))
     return out
 
 
@@ -556,7 +567,9 @@ def _readable(world: World, role: str, what: str, code: str, pid: Any, owners: d
     if what == "proposal":  # outgoing (the proposer's, readable) or incoming (to the caller)
         return _readable(world, role, "project", code, None, owners) or pid == mine
     if not code:
-        return what == "audit" or (what == "project" and pid is None)  # the system's, the caller's
+        return what == "audit" or (
+            what in ("project", "notification") and pid is None
+        )  # the system's, the caller's
     if mine is None:  # an evaluator: the shared library, and the demo one its granted projects
         if what in LIBRARY:
             return code == PROVINCE
@@ -564,6 +577,8 @@ def _readable(world: World, role: str, what: str, code: str, pid: Any, owners: d
             return what in ("grant:expired", "grant:revoked")
         if what == "program":
             return pid in owners["granted_programs"]
+        if what.startswith("grant:") or what == "notification":
+            return pid in owners["org_grants"]
         return pid in owners["granted"]
     if what.startswith("grant:"):
         return _readable(world, role, "project", code, pid, owners)
