@@ -5,6 +5,7 @@ Users live in `users`, evaluator organisations in `evaluators`; the rules of who
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -21,6 +22,8 @@ from jixiao.platform.core.tenancy import in_reach, within
 from . import policies  # noqa: F401 - registers tenants.*, users.* and evaluator_orgs.*
 from .models import LEVEL_NAMES, LEVELS, Tenant, User
 from .passwords import hash_password, verify_password
+
+log = logging.getLogger(__name__)
 
 CODE_RE = re.compile(r"^\d{6}$")
 PARENT_LEVEL = {"city": "province", "county": "city"}
@@ -85,13 +88,24 @@ def find_login_user(session: Session, username: str) -> User | None:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user of these credentials, or None — each refusal logged (a warning naming the username
+    and why; never the password), for the operators' alerting on guessing (ASVS 7.2.1)."""
     user = find_login_user(session, username)
     if user is None or not user.is_active:
         verify_password(_DUMMY_HASH, password)  # same work either way: no user enumeration by timing
+        _refused(username, "unknown user" if user is None else "account disabled")
         return None
     if user.tenant is not None and not user.tenant.is_active:
+        _refused(username, "tenant disabled")
         return None
-    return user if verify_password(user.password_hash, password) else None
+    if not verify_password(user.password_hash, password):
+        _refused(username, "wrong password")
+        return None
+    return user
+
+
+def _refused(username: str, reason: str) -> None:
+    log.warning("login refused: %s (%s)", username[:64], reason, extra={"event": "login_refused"})
 
 
 _DUMMY_HASH = hash_password("not-a-real-password-Xy1!")

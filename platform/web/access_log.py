@@ -47,6 +47,7 @@ def request_context() -> dict[str, Any]:
     rule = request.url_rule
     fields["route"] = rule.rule if rule is not None else None
     fields["method"] = request.method
+    fields["ip"] = request.remote_addr  # the client's, past the one trusted proxy (JIXIAO_BEHIND_TLS)
     return fields
 
 

@@ -79,6 +79,8 @@ def error_response(
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
+        if exc.status == 403:  # access control refused: a line the operators can alert on (ASVS 7.2.2)
+            log.warning("access refused: %s", exc.message, extra={"event": "access_refused"})
         return error_response(exc.status, exc.message, exc.errors)
 
     @app.errorhandler(Unauthenticated)
