@@ -439,6 +439,20 @@ def test_resource_defaults(rendered):
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_only_the_audit_cronjobs_see_the_anchor_signing_key(scenario, rendered):
+    docs = objects(rendered, scenario)
+    seen = []
+    for obj, container in containers(docs):
+        blanked = env_value(container, "JIXIAO_AUDIT_ANCHOR_KEY") == ""
+        if obj["kind"] == "CronJob" and container["args"][0] == "audit":
+            assert not blanked, obj["metadata"]["name"]
+            seen.append(container["args"][1])
+        else:  # env wins over envFrom: the Secret's signing key never reaches them
+            assert blanked, obj["metadata"]["name"]
+    assert "anchor" in seen or scenario != "production"
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_only_the_migrate_job_sees_the_owner_url(scenario, rendered):
     docs = objects(rendered, scenario)
     job = find(docs, "Job", "jixiao-migrate")

@@ -147,6 +147,8 @@ its own copies (<fullname>-migrate), which exist before the release's ConfigMap 
 Every other container gets MIGRATION_DATABASE_URL="" (env wins over envFrom): the table owner's
 connection stays out of the processes that serve requests and run jobs, which act as the
 non-owner role row-level security binds (a Secret named by existingSecret may hold the key).
+Likewise JIXIAO_AUDIT_ANCHOR_KEY="" everywhere but in the `jixiao audit …` CronJobs (`"signs"
+true`): the key that signs the anchors never reaches a pod that serves requests.
 */}}
 {{- define "jixiao.env" -}}
 {{- $ctx := .ctx }}
@@ -159,16 +161,18 @@ envFrom:
       name: {{ $name }}
   - secretRef:
       name: {{ $ctx.Values.secrets.existingSecret | default $name }}
-{{- if or (not .hook) $ctx.Values.extraEnv }}
 env:
   {{- if not .hook }}
   - name: MIGRATION_DATABASE_URL
     value: ""
   {{- end }}
+  {{- if not .signs }}
+  - name: JIXIAO_AUDIT_ANCHOR_KEY
+    value: ""
+  {{- end }}
   {{- with $ctx.Values.extraEnv }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
-{{- end }}
 {{- end }}
 
 {{/*
