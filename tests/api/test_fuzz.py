@@ -375,6 +375,9 @@ def test_stateful_sequences_follow_the_links(app: Any, api: Any, known: dict[str
             deadline=None,
             derandomize=True,
             database=None,
+            # no shrinking: a scenario's steps depend on what the server holds by then, which
+            # replaying cannot reproduce (hypothesis calls it flaky); a failure is reported as found
+            phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
     )
