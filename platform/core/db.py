@@ -71,7 +71,12 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No server-side prepared statements (psycopg prepares a query after its 5th run on a
+    # connection): PostgreSQL may then plan it once for any value — a generic plan that ignores how
+    # selective this tenant's or this term's value is (12× slower for a county's search, issue 17);
+    # planning each time is cheap beside that. tests/integration/test_prepared_plans.py.
+    connect_args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
 
 
 class Database:
