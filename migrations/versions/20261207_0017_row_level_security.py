@@ -35,23 +35,25 @@ depends_on = None
 ROLE = "jixiao_app"  # Settings.db_role's default; another name: grant it the same by hand
 
 
+def _writers(writers: str) -> tuple[str, str]:
+    """Its owner writes a row (or its subtree, where the ORM lets a tenant above: `owner_and_above`),
+    an evaluator in the tenants of its granted projects."""
+    return (owner() if writers == "owner" else subtree(), granted_tenant())
+
+
 def _project_row(writers: str = "owner") -> Spec:
     """A row of one project: its tenant and those above read it, an evaluator with a grant on the
-    project too; its owner writes it (or its subtree, where the ORM lets a tenant above), an
-    evaluator in the tenants of its granted projects."""
-    write = owner() if writers == "owner" else subtree()
-    return Spec(read=(subtree(), granted_project()), write=(write, granted_tenant()))
+    project too."""
+    return Spec(read=(subtree(), granted_project()), write=_writers(writers))
 
 
 def _child_row(column: str, parent: str, writers: str = "owner") -> Spec:
-    write = owner() if writers == "owner" else subtree()
-    return Spec(read=(subtree(), via(column, parent)), write=(write, granted_tenant()))
+    return Spec(read=(subtree(), via(column, parent)), write=_writers(writers))
 
 
 def _tenant_row(writers: str = "owner") -> Spec:
     """A tenant's own row of no project: an evaluator never reads it."""
-    write = owner() if writers == "owner" else subtree()
-    return Spec(read=(subtree(),), write=(write, granted_tenant()))
+    return Spec(read=(subtree(),), write=_writers(writers))
 
 
 _LIBRARY = Spec(read=(subtree(), lineage(), shared_for_evaluator()), write=(owner(),))

@@ -21,9 +21,8 @@ What it does not stop: SQL of an attacker's own run on the app's connection (an 
 could set these settings as the app does — the app sends parameterised statements only, and a
 second database role for system work would not change that (the app would have to be able to
 switch to it). A session with neither an actor nor a system reason sets nothing and sees no
-tenant's rows. This
-wall is coarser than the ORM's where the ORM is finer than a tenant (one's own notifications, the
-roles that may write) — it is the tenant wall. SQLite has no such thing: there the ORM's wall is the
+tenant's rows. This wall is coarser than the ORM's where the ORM is finer than a tenant (one's own
+notifications, the roles that may write) — it is the tenant wall. SQLite has no such thing: there the ORM's wall is the
 only one (README).
 
 The policies are written by the migrations (`policy_sql`), one spec per table (`Spec`), frozen in
