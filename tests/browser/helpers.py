@@ -71,7 +71,10 @@ def watch(page: Any, origin: str) -> list[str]:
         problems.append(f"console {msg.type}: {msg.text} ({url})")
 
     def on_request_failed(req: Any) -> None:
-        if req.failure == "net::ERR_ABORTED" and ICON.search(req.url):
+        # a request the browser itself cut short (the page navigated on while a script still
+        # loaded) is not the app's failure — the same rule as tests/support/browser.py's `page`;
+        # an asset's error status is caught in on_response
+        if req.failure == "net::ERR_ABORTED":
             return
         problems.append(f"request failed: {req.url} {req.failure}")
 
