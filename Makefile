@@ -9,7 +9,7 @@ PORT ?= 5000
 JIXIAO_INSTANCE ?= instance
 export JIXIAO_INSTANCE
 
-.PHONY: run test venv install install-test system-deps lint typecheck contracts test-embedded test-real clean
+.PHONY: run test bench venv install install-test system-deps lint typecheck contracts test-embedded test-real clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
@@ -43,6 +43,13 @@ test: install-test system-deps lint typecheck contracts
 
 system-deps:
 	@bash scripts/ensure-system-deps.sh
+
+## make bench: every benchmark of benchmarks/ on PostgreSQL + Redis + SeaweedFS, one table of them all
+## (and benchmarks/results.json); BENCH="api_overhead dashboard" runs some. Not part of make test.
+bench: install-test system-deps
+	@JIXIAO_BENCH_DEPS=1 bash scripts/ensure-system-deps.sh
+	@CI=true bash scripts/ensure-services.sh
+	$(PY) -m benchmarks $(BENCH)
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,10 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+# make bench: ApacheBench loads the API benchmark's servers
+if [ -n "${JIXIAO_BENCH_DEPS:-}" ]; then
+  command -v ab >/dev/null 2>&1 || missing+=(apache2-utils)
+fi
 for lib in libpango-1.0-0 libpangoft2-1.0-0 fontconfig; do
   dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib")
 done

@@ -21,7 +21,7 @@ from jixiao.platform.core.tenancy import in_reach, within
 
 from . import policies  # noqa: F401 - registers tenants.*, users.* and evaluator_orgs.*
 from .models import LEVEL_NAMES, LEVELS, Tenant, User
-from .passwords import hash_password, verify_password
+from .passwords import verify_password
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,12 @@ def _refused(username: str, reason: str) -> None:
     log.warning("login refused: %s (%s)", username[:64], reason, extra={"event": "login_refused"})
 
 
-_DUMMY_HASH = hash_password("not-a-real-password-Xy1!")
+# hash_password("not-a-real-password-Xy1!"), written out: hashing it on import cost every process
+# ~0.2 s of start-up; at the hasher's parameters, so verifying it costs what a user's hash costs
+# (tests/integration/test_startup.py checks it)
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$G3zIUpaqPz2YYZGMd4fZ7A$N2+zmPdM6BSV3sXRMQiRAhsxb5L9t11/bDz3E5D2lEQ"
+)
 
 
 # --- tenants ----------------------------------------------------------------------------------

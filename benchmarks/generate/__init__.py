@@ -1,5 +1,8 @@
 """Generators for province-scale data (issue 17 item 2): the demo province plus N generated
-counties, each with two projects of the running program carried through the lifecycle.
+counties, each with two projects of the running program carried through the lifecycle, and the
+province's spot check of a twentieth of the projects with approved targets (`lifecycle`); then
+fresh planner statistics (`province.analyze`). `client` signs in and times requests over them
+(benchmarks/dashboard.py, benchmarks/work_queue.py).
 
     .venv/bin/python -m benchmarks.generate --tenants 3000                       # SQLite
     .venv/bin/python -m benchmarks.generate --tenants 3000 \\

@@ -18,6 +18,12 @@ def main() -> None:
     parser.add_argument("--instance", type=Path, default=Path(tempfile.gettempdir()) / "jixiao-bench")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--fresh", action="store_true", help="drop the database (or file) first")
+    parser.add_argument(
+        "--indicators",
+        type=int,
+        default=0,
+        help="then top the demo province's library up to N indicators (generate/indicators.py)",
+    )
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{args.instance / 'bench.db'}"
     ensure_database(url, fresh=args.fresh)
@@ -28,6 +34,14 @@ def main() -> None:
         f"{done.after} generated counties ({done.after - done.before} new, {done.rows} rows) "
         f"in {time.perf_counter() - started:.1f} s — {url.split('://')[0]}"
     )
+    if args.indicators:
+        from .indicators import generate_indicators
+
+        library = generate_indicators(rt.db, args.indicators, seed=args.seed)
+        print(
+            f"{library.after} indicators ({library.after - library.before} new) "
+            f"in {library.seconds:.1f} s — {url.split('://')[0]}"
+        )
 
 
 if __name__ == "__main__":

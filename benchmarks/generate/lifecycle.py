@@ -4,7 +4,12 @@ carried as far as the county's pace has gone — the rows the services would hav
 every colour of warning and the year-end forecast, corrections with their threads, the
 self-evaluation with its lines and grade, the key evaluation accepted or skipped, the result
 application with its rectification notice, and the county's pilot report with its versions and
-acceptance). No audit events, notifications or files: only what the screens and the dashboard read.
+acceptance); and a twentieth of the projects with approved targets in the province's spot check
+(抽查, one check of the program: `Context.spot_check_id`) — pending review, passed, or with a
+finding to rectify (a 抽查 correction, open, answered or closed). The check's items are the
+generator's own draw (each county's, from its own generator), not a replay of the service's
+seeded sampling. No audit events, notifications or files: only what the screens, the dashboard and
+the work queues read.
 
 Every row is a plain dict keyed by column, with explicit ids (`Ids`), so whole batches go in with
 one Core `insert()` per table. Each county draws from its own `random.Random(seed, index)`: the
@@ -32,6 +37,10 @@ CRITERIA = ("necessity", "economy", "target_reasonableness", "plan_effectiveness
 APPROVE: dict[str, str] = {}
 REPORT_STATES = (("draft", 25), ("submitted", 30), ("returned", 10), ("accepted", 35))
 SKIP_REASON = "未列入本年度重点评价范围"
+SPOT_CHECK_SHARE = 0.05  # of the projects with approved targets
+SPOT_CHECK_RESULTS = (("pending", 55), ("pass", 30), ("rectify", 15))
+SPOT_CHECK_REVIEWER = "nx.reviewer"  # the demo's province reviewer
+SPOT_CHECK_KIND = "抽查"  # services/monitoring/models.py
 
 
 @dataclass
@@ -71,6 +80,7 @@ class Context:
     evaluator_org_id: int | None
     password_hash: str
     province_id: int
+    spot_check_id: int  # the province's check of the program, which the drawn items belong to
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -95,6 +105,7 @@ class County:
     def __init__(self, ctx: Context, ids: Ids, seed: int, index: int, code: str, name: str) -> None:
         self.ctx, self.ids, self.code, self.name = ctx, ids, code, name
         self.rng = random.Random(seed * 1_000_003 + index)
+        self.spot_rng = random.Random(f"{seed}:{index}:spot-check")  # the rest draws as before
         self.city_id, self.city_path = ctx.cities[index % len(ctx.cities)]
         self.tenant_id = ids.take("tenants")
         self.editor, self.dept, self.admin = (f"g{code}.editor", f"g{code}.dept", f"g{code}.admin")
@@ -133,9 +144,50 @@ class County:
         reached = []
         for n, kind in enumerate(kinds):
             at = max(0, min(6, pace + self.rng.choice((-1, 0, 0, 0, 1)))) if n else pace
-            reached.append(Project(self, kind, at).build())
+            project = Project(self, kind, at)
+            reached.append(project.build())
+            if project.reached >= 2 and not project.closed and self.spot_rng.random() < SPOT_CHECK_SHARE:
+                self.spot_check(project)
         if all(r == 6 for r in reached):
             self.report(kinds)
+
+    def spot_check(self, project: Project) -> None:
+        """The project drawn in the province's check: pending, passed, or a finding to rectify."""
+        rng, ctx = self.spot_rng, self.ctx
+        status = weighted(rng, SPOT_CHECK_RESULTS)
+        drawn = ctx.start + timedelta(days=120 + rng.randrange(20))
+        reviewed = drawn + timedelta(days=7 + rng.randrange(10))
+        aspects = ("completeness", "relevance", "appropriateness", "feasibility")
+        item = self.owned(
+            "spot_check_items", spot_check_id=ctx.spot_check_id, project_id=project.id,
+            target_set_id=project.target_set, checked_by_tenant_id=ctx.province_id, status=status,
+            comments={} if status == "pending" else {a: "符合要求" for a in aspects},
+            findings="部分指标值缺少测算依据" if status == "rectify" else None,
+            reviewed_by=None if status == "pending" else SPOT_CHECK_REVIEWER,
+            reviewed_at=None if status == "pending" else _at(reviewed),
+            lock_version=1 if status == "pending" else 2,
+        )  # fmt: skip
+        if status != "rectify":
+            return
+        state = rng.choice(("open", "answered", "closed"))
+        finding = self.owned(
+            "corrections", project_id=project.id, round_id=None, spot_check_item_id=item,
+            kind=SPOT_CHECK_KIND, text="部分指标值缺少测算依据", deadline=reviewed + timedelta(days=15),
+            status=state, issued_by=SPOT_CHECK_REVIEWER, issued_at=_at(reviewed),
+            closed_by=SPOT_CHECK_REVIEWER if state == "closed" else None,
+            closed_at=_at(reviewed + timedelta(days=12)) if state == "closed" else None,
+            adjustment_target_set_id=None, lock_version={"open": 1, "answered": 2, "closed": 3}[state],
+        )  # fmt: skip
+        thread = [("request", SPOT_CHECK_REVIEWER, "部分指标值缺少测算依据")]
+        if state != "open":
+            thread.append(("reply", self.editor, "已补充指标值测算依据"))
+        if state == "closed":
+            thread.append(("close", SPOT_CHECK_REVIEWER, "整改到位"))
+        for n, (action, author, text) in enumerate(thread):
+            self.owned(
+                "correction_entries", correction_id=finding, action=action, text=text, evidence_ids=[],
+                deadline=None, author=author, written_at=_at(reviewed + timedelta(days=6 * n)),
+            )  # fmt: skip
 
     def report(self, kinds: list[tuple[str, str, str, str, str]]) -> None:
         """Both projects through every stage: the pilot report, generated and maybe sent and judged."""

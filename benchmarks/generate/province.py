@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +21,27 @@ import jixiao.platform.models  # noqa: F401 - complete the mappers
 from jixiao.platform.core import migrate
 from jixiao.platform.core.clock import today_in
 from jixiao.platform.core.config import Settings
-from jixiao.platform.core.db import Base, Database
+from jixiao.platform.core.db import Base, Database, utcnow
 from jixiao.platform.core.runtime import Runtime, install
 from jixiao.platform.demo import load_all
 from jixiao.services.indicators.models import FrameworkNode
 from jixiao.services.indicators.models import Indicator as LibraryIndicator
 from jixiao.services.programs.models import Program
 from jixiao.services.programs.service import DEMO_PROGRAM
+from jixiao.services.projects.models import Project
+from jixiao.services.spotchecks.models import SpotCheck
+from jixiao.services.targets.models import TargetSet
 from jixiao.tenants.divisions import DEMO_EVALUATOR_ORG, NINGXIA
 from jixiao.tenants.models import EvaluatorOrg, Tenant
 from jixiao.tenants.passwords import hash_password
 
-from .lifecycle import Context, County, Ids, Indicator
+from .lifecycle import SPOT_CHECK_SHARE, Context, County, Ids, Indicator
 from .names import county_names
 
 # parents before children (the foreign keys)
 TABLES = (
     "tenants", "program_tenants", "users", "user_roles", "projects", "project_stages", "assessments",
-    "target_sets", "target_lines", "target_reviews", "monitoring_rounds", "monitoring_lines",
+    "target_sets", "target_lines", "target_reviews", "spot_check_items", "monitoring_rounds", "monitoring_lines",
     "corrections", "correction_entries", "self_evaluations", "self_evaluation_lines", "key_evaluations",
     "key_evaluation_items", "key_evaluation_decisions", "result_applications", "rectification_notices",
     "rectification_items", "rectification_entries", "pilot_reports", "pilot_report_versions",
@@ -47,6 +51,7 @@ FIRST_CODE = 1000  # generated county codes: 64{city 1–5}{000–999}, clear of
 PER_CITY = 1000
 MAX_COUNTIES = 5 * PER_CITY
 SYSTEM = "benchmark: province-scale generator"
+SEED_OF_CHECK = 20260501  # recorded on the generated spot check (its items are the generator's draw)
 
 
 def county_code(index: int) -> str:
@@ -138,6 +143,7 @@ def _context(session: Session, password: str) -> Context:
             satisfaction.append(found)
     org = session.execute(select(EvaluatorOrg.id).where(EvaluatorOrg.name == DEMO_EVALUATOR_ORG)).scalar()
     return Context(
+        spot_check_id=_spot_check(session, program.id, province.id),
         program_id=program.id,
         start=program.start,
         budget_year=program.start.year + 1,
@@ -148,6 +154,37 @@ def _context(session: Session, password: str) -> Context:
         password_hash=hash_password(password),
         province_id=province.id,
     )
+
+
+def _spot_check(session: Session, program_id: int, province_id: int) -> int:
+    """The province's spot check of the program (round 1), which generated items join: made once,
+    its population brought up to date after each run (`_count_spot_check`)."""
+    found = session.execute(
+        select(SpotCheck.id).where(
+            SpotCheck.program_id == program_id, SpotCheck.tenant_id == province_id, SpotCheck.round == 1
+        )
+    ).scalar()
+    if found is not None:
+        return found
+    check = SpotCheck(
+        tenant_id=province_id, program_id=program_id, round=1, share=Decimal(str(SPOT_CHECK_SHARE)),
+        count=None, seed=SEED_OF_CHECK, population=0, drawn_by="nx.admin", drawn_at=utcnow(),
+    )  # fmt: skip
+    session.add(check)
+    session.flush()
+    return check.id
+
+
+def _count_spot_check(session: Session, check_id: int) -> None:
+    """The check's population (approved target sets of the program) after the generated counties."""
+    check = session.get(SpotCheck, check_id)
+    assert check is not None
+    check.population = session.execute(
+        select(func.count())
+        .select_from(TargetSet)
+        .join(Project, Project.id == TargetSet.project_id)
+        .where(Project.program_id == check.program_id, TargetSet.status == "approved")
+    ).scalar_one()
 
 
 def _next_ids(session: Session) -> Ids:
@@ -186,6 +223,7 @@ def generate(db: Database, counties: int, *, seed: int = 2026, batch: int = 100,
         before = generated_count(s)
         ctx = _context(s, password)
     if counties <= before:
+        analyze(db)  # (cheap; a database generated before may lack them)
         return Generated(before, before, 0, 0.0)
     demo_names = {name for _, name, _, _ in NINGXIA}
     names = [n for n in county_names(counties + len(demo_names), seed) if n not in demo_names][:counties]
@@ -206,6 +244,22 @@ def generate(db: Database, counties: int, *, seed: int = 2026, batch: int = 100,
             flush=True,
         )
     with db.transaction(system=SYSTEM) as s:
-        if s.get_bind().dialect.name == "postgresql":
-            s.execute(text("ANALYZE"))
+        _count_spot_check(s, ctx.spot_check_id)
+    analyze(db)
     return Generated(before, counties, total, time.perf_counter() - started)
+
+
+def analyze(db: Database) -> None:
+    """PostgreSQL: fresh statistics after a bulk load (as the tables' owner — the app's role owns no
+    table, and ANALYZE as it skips them with a warning; autovacuum may be off, as on CI's server).
+    Without them the planner takes each table for a few rows and picks nested loops: the dashboard
+    took seconds."""
+    url = db.engine.url
+    if url.get_backend_name() != "postgresql":
+        return
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with owner.connect() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        owner.dispose()

@@ -46,6 +46,10 @@ class Settings:
     timezone: str
     max_upload_mib: int
     max_json_mib: int = 2  # cap on a JSON request body (413 beyond)
+    # S3 uploads (platform/core/storage/multipart.py): the part size in MiB (at least 5) and how many
+    # parts of one upload are sent at once; an upload holds (parallel + 1) parts in memory.
+    s3_part_size_mib: int = 6
+    s3_parallel_uploads: int = 2
     session_hours: int = 12  # a page session's absolute lifetime
     # Outbound notifications (email). Empty: nothing leaves the machine (in-app only).
     smtp_url: str = ""
@@ -73,6 +77,10 @@ class Settings:
     # The owner's connection, for `jixiao db upgrade` only (the migrations create the tables, the
     # role above and its policies); empty: DATABASE_URL.
     migration_database_url: str = field(default="", repr=False)
+    # The actors of bearer tokens kept between requests, at most this many seconds (0: never);
+    # with Redis only — a change to a token, user, role or tenant ends them in every process at
+    # once (platform/core/actor_cache.py).
+    actor_cache_seconds: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -113,6 +121,8 @@ class Settings:
             timezone=_env("JIXIAO_TIMEZONE", "Asia/Shanghai"),
             max_upload_mib=int(_env("JIXIAO_MAX_UPLOAD_MIB", "1024")),
             max_json_mib=int(_env("JIXIAO_MAX_JSON_MIB", "2")),
+            s3_part_size_mib=int(_env("S3_PART_SIZE_MIB", "6")),
+            s3_parallel_uploads=int(_env("S3_PARALLEL_UPLOADS", "2")),
             session_hours=int(_env("JIXIAO_SESSION_HOURS", "12")),
             smtp_url=_env("JIXIAO_SMTP_URL"),
             mail_from=_env("JIXIAO_MAIL_FROM", "jixiao@localhost"),
@@ -127,6 +137,7 @@ class Settings:
             web_graceful_timeout=int(_env("JIXIAO_WEB_GRACEFUL_TIMEOUT", "30")),
             db_role=_env("JIXIAO_DB_ROLE", "jixiao_app"),
             migration_database_url=_env("MIGRATION_DATABASE_URL"),
+            actor_cache_seconds=int(_env("JIXIAO_ACTOR_CACHE_SECONDS", "300")),
         )
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]

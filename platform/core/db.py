@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -20,6 +20,9 @@ from sqlalchemy.types import TypeDecorator
 
 from . import rls
 from .actor import Actor
+
+if TYPE_CHECKING:
+    from .actor_cache import ActorCache
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -85,17 +88,19 @@ class Database:
         self.engine = make_engine(url)
         if role and self.engine.dialect.name == "postgresql":
             rls.install(self.engine, role)  # the second wall binds the app (platform/core/rls.py)
-        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # the actors of bearer tokens between requests (Runtime.build sets it when Redis is there)
+        self.actor_cache: ActorCache | None = None
 
     def session(self, actor: Actor) -> Session:
-        session = self._factory()
+        session = self.sessions()
         session.info["actor"] = actor
         return session
 
     def system_session(self, reason: str) -> Session:
         """A session that crosses the tenant walls on purpose. `reason` is kept for the audit trail
         and makes every escape greppable: `system_session(`."""
-        session = self._factory()
+        session = self.sessions()
         session.info["system"] = reason
         return session
 

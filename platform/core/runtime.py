@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from . import actor_cache
 from .config import Settings
 from .db import Database
 from .jobs import Jobs
@@ -32,13 +33,19 @@ class Runtime:
             s3_region=settings.s3_region,
             s3_public_endpoint=settings.s3_public_endpoint or None,
             local_root=settings.objects_dir,
+            s3_part_size_mib=settings.s3_part_size_mib,
+            s3_parallel_uploads=settings.s3_parallel_uploads,
         )
-        return cls(
-            settings,
-            Database(settings.database_url, settings.db_role),
-            Jobs(settings.redis_url, settings.queue_name),
-            store,
-        )
+        db = Database(settings.database_url, settings.db_role)
+        jobs = Jobs(settings.redis_url, settings.queue_name)
+        if not jobs.embedded:
+            # every process that writes tells the others when an actor's rows change, whether or
+            # not it serves requests itself (the worker, `jixiao` commands)
+            cache = actor_cache.ActorCache(jobs.connection, ttl=settings.actor_cache_seconds)
+            actor_cache.watch(db.sessions, cache.bump)
+            if settings.actor_cache_seconds > 0:
+                db.actor_cache = cache
+        return cls(settings, db, jobs, store)
 
 
 _current: Runtime | None = None

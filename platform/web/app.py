@@ -17,6 +17,7 @@ from wtforms.validators import ValidationError
 
 from jixiao.platform.core import logs
 from jixiao.platform.core.config import Settings
+from jixiao.platform.core.oauth_models import token_digest
 from jixiao.platform.core.runtime import Runtime, install
 from jixiao.platform.core.schema import INT_MAX, text_problem
 from jixiao.tenants import service as tenants
@@ -285,18 +286,32 @@ def _check_json_and_query() -> object | None:
 
 
 def _api_actor():  # type: ignore[no-untyped-def]
-    if request.headers.get("Authorization"):
+    header = request.headers.get("Authorization")
+    if header:
+        cache = runtime().db.actor_cache
+        kind, _, value = header.partition(" ")
+        digest = token_digest(value.strip()) if kind.lower() == "bearer" and value.strip() else None
+        generation = cache.generation() if cache is not None and digest else None
+        if generation is not None:  # read before the rows, so a change meanwhile outdates the entry
+            assert cache is not None and digest is not None
+            known = cache.get(digest, generation, request_id())
+            if known is not None:
+                return known
         token = oauth.bearer_token()
         user = token.user
         if user is None or not user.is_active:
             raise Unauthenticated("账号已停用")
-        return tenants.build_actor(
+        built = tenants.build_actor(
             system_db("auth"),
             user,
             scopes=frozenset(token.scope.split()),
             request_id=request_id(),
             client_id=token.client_id,
         )
+        if generation is not None:
+            assert cache is not None and digest is not None
+            cache.put(digest, built, generation, token.issued_at + token.expires_in)
+        return built
     if current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             token = request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token") or ""

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from jixiao.platform.core.authz import authorize, policy, require_role
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from jixiao.platform.core.runtime import current_runtime
-from jixiao.platform.core.storage import ObjectStore
+from jixiao.platform.core.storage import ObjectStore, Readable
 from jixiao.services.programs.models import STAGE_NAMES, STAGES
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project
@@ -123,28 +124,30 @@ def extension(name: str) -> str:
 
 @dataclass
 class _Guard:
-    """Reads the upload for the store: checks the magic bytes first, counts, stops past the limit."""
+    """Reads the upload for the store: checks the magic bytes first, counts, stops past the limit
+    (while streaming: the store aborts what it received). Passes the source's chunks on as they
+    come (bytes or a memoryview), without copying them."""
 
-    source: IO[bytes]
+    source: Readable
     magic: tuple[bytes, ...]
     limit: int
     size: int = 0
     head: bytes = b""
     sniffed: bool = False
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1) -> bytes | bytearray | memoryview:
+        chunk: bytes | bytearray | memoryview
         if not self.sniffed:
-            self.head = self.source.read(SNIFF_BYTES)
+            head = b""
+            while len(head) < SNIFF_BYTES and (more := self.source.read(SNIFF_BYTES - len(head))):
+                head += more  # a stream may answer a short read before its end
+            self.head = head
             self.sniffed = True
-            if not self.head:
+            if not head:
                 raise ValidationFailed("文件为空", errors={"file": ["文件为空"]})
-            if not any(
-                self.head.startswith(m[: len(self.head)]) and len(self.head) >= len(m) for m in self.magic
-            ):
+            if not any(head.startswith(m[: len(head)]) and len(head) >= len(m) for m in self.magic):
                 raise UnsupportedType("文件内容与扩展名不符（可能是改了扩展名的其他文件）")
-            chunk = self.head + (
-                self.source.read(max(size - len(self.head), 0)) if size and size > 0 else b""
-            )
+            chunk = head
         else:
             chunk = self.source.read(size)
         self.size += len(chunk)
@@ -209,27 +212,60 @@ def history(session: Session, actor: Actor, evidence_id: int) -> list[Evidence]:
 # --- writing ----------------------------------------------------------------------------------
 
 
+@dataclass
+class LateFields:
+    """The fields of a form that sent them after the file (`upload(later=…)`)."""
+
+    stage: str
+    purpose: str
+    supersedes: int | None = None
+
+
+def _checked_fields(
+    session: Session, actor: Actor, project: Project, stage: str, supersedes: int | None
+) -> Evidence | None:
+    """The stage must be open; the item replaced (if any) is the stage's current one."""
+    if project.stage_row(stage).status == "locked":
+        raise Conflict(f"项目尚未进入{STAGE_NAMES[stage]}阶段，不能上传该阶段的材料")
+    if supersedes is None:
+        return None
+    previous = get_evidence(session, actor, supersedes)
+    if previous.project_id != project.id or previous.stage != stage or previous.status != "current":
+        raise Conflict("只能替换本项目同一阶段的现行材料")
+    return previous
+
+
 def upload(
     session: Session,
     actor: Actor,
     project_id: int,
     *,
-    stage: str,
-    purpose: str,
+    stage: str | None,
+    purpose: str | None,
     filename: str,
-    stream: IO[bytes],
+    stream: Readable,
     declared_size: int | None = None,
     supersedes: int | None = None,
     store: ObjectStore | None = None,
+    later: Callable[[], LateFields] | None = None,
 ) -> Evidence:
+    """Store the file and record it. Every field given is checked before a byte is stored. A form
+    may send fields after the file: `later()` gives them all once the stream is read (`stage` and
+    `purpose` may then be None here: the object's key has no stage), and a problem with them
+    removes the object again."""
     project = get_project(session, actor, project_id)
     authorize(actor, "evidence.write", project=project)
-    errors = field_problems(stage, purpose, filename)
+    deferred = stage is None or purpose is None
+    if deferred and later is None:
+        raise ValueError("stage and purpose, or later")
+    unknown = {field for field, value in (("stage", stage), ("purpose", purpose)) if value is None}
+    errors = field_problems(stage or "", purpose or "", filename)
+    errors = {field: problems for field, problems in errors.items() if field not in unknown}
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
     if project.status != "active":
         raise Conflict("项目已终止，不能再上传佐证材料")
-    if project.stage_row(stage).status == "locked":
+    if stage is not None and project.stage_row(stage).status == "locked":  # before the type, as ever
         raise Conflict(f"项目尚未进入{STAGE_NAMES[stage]}阶段，不能上传该阶段的材料")
     name = clean_filename(filename)
     settings = project.program.effective_settings["evidence"]
@@ -245,16 +281,26 @@ def upload(
     # file, so refuse early only when it is clearly over; the guard enforces the exact limit.
     if declared_size is not None and declared_size > limit + MULTIPART_SLACK:
         raise PayloadTooLarge(f"文件超过上限 {settings['max_size_mib']} MiB")
-    previous: Evidence | None = None
-    if supersedes is not None:
-        previous = get_evidence(session, actor, supersedes)
-        if previous.project_id != project.id or previous.stage != stage or previous.status != "current":
-            raise Conflict("只能替换本项目同一阶段的现行材料")
+    previous = None if stage is None else _checked_fields(session, actor, project, stage, supersedes)
     content_type, magic = TYPES[ext]
     store = store or current_runtime().store
-    key = f"tenants/{project.owner.code}/projects/{project.id}/{stage}/{uuid.uuid4().hex}"
+    folder = f"tenants/{project.owner.code}/projects/{project.id}"
+    key = f"{folder}/{stage}/{uuid.uuid4().hex}" if stage else f"{folder}/{uuid.uuid4().hex}"
     guard = _Guard(stream, magic, limit)
     stored = store.put_stream(key, guard, content_type=content_type)  # nothing recorded if this fails
+    if later is not None:
+        try:
+            fields = later()
+            if deferred or fields.supersedes != supersedes:
+                errors = field_problems(fields.stage, fields.purpose, name)
+                if errors:
+                    raise ValidationFailed(next(iter(errors.values()))[0], errors=errors)
+                stage, purpose = fields.stage, fields.purpose
+                previous = _checked_fields(session, actor, project, stage, fields.supersedes)
+        except BaseException:
+            store.delete(key)  # no object without its row
+            raise
+    assert stage is not None and purpose is not None
     try:
         item = Evidence(
             tenant_id=project.tenant_id,

@@ -9,18 +9,20 @@ enqueues the job (`jobs.import_indicators`). The rest, by meaning:
   the label vocabularies;
 - `excel_export`: the export (`export_xlsx`, `export_filename`) and the import template with its
   填写说明 sheet (which quotes this module's upload limit);
-- `excel_parse`: step 1 of the job, `parse_workbook` reads the file with openpyxl in read-only
-  mode, row by row (never the whole file as a DOM), maps labels to API codes (`≥` or `>=`) and
-  refuses files that are not xlsx, have wrong headers, no data rows or more than `MAX_ROWS` rows;
-- `excel_plan`: step 2, `plan_import` resolves every row against the library in one pass (own
-  indicators prefetched by code and name in one query) and collects EVERY error as
+- `excel_parse`: `parse_workbook` reads the file with openpyxl in read-only mode, row by row
+  (never the whole file as a DOM), maps labels to API codes (`≥` or `>=`) and refuses files that
+  are not xlsx, have wrong headers, no data rows or more than `MAX_ROWS` rows; `Reader` runs it
+  in a thread of its own and hands the rows over a batch at a time;
+- `excel_plan`: `Judge` resolves each batch of rows against the library (own indicators
+  prefetched by code and name in one query, as columns) and collects EVERY error as
   `{"row", "column", "rule"}`;
-- `excel_import`: step 3, `apply_plan` writes creates and updates in batches inside the caller's
-  single transaction, with a version snapshot and an audit event per indicator; `run_import`
-  does the three steps all-or-nothing and adds the summary event.
+- `excel_import`: `Writer` writes the creates and updates a batch a statement (`bulk`) inside the
+  caller's single transaction, with a version snapshot and an audit event per indicator;
+  `run_import` reads, judges and writes at once and commits only a file without errors (all or
+  nothing), with the summary event.
 
 Imports run one way: `excel_layout` ← this module ← `excel_export`, and
-`excel_layout` ← `excel_parse` ← `excel_plan` ← `excel_import` ← `jobs`.
+`excel_layout` ← `excel_parse` ← `excel_plan` ← `excel_import` ← `jobs` (`bulk` beside them).
 
 Rows are matched by 指标编码; a row without a code is matched by name within the importer's own
 library (so importing the same file twice creates nothing the second time), else it is created.

@@ -22,12 +22,14 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import JSON, Select, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.runtime import current_runtime
+from jixiao.tenants.models import Tenant
 
 from .excel import MAX_UPLOAD_BYTES
 from .excel_layout import (
@@ -41,9 +43,9 @@ from .excel_layout import (
     Column,
     sheet_columns,
 )
-from .models import Indicator
+from .models import LEVEL1_OF, Indicator
 from .rules import DIRECTION_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
-from .service import search_stmt
+from .service import level2_nodes, search_stmt
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -69,7 +71,8 @@ def _value(ws: Any, value: Any) -> Any:
         return None
     if value.startswith("=") and len(value) > 1:
         return _cell(ws, value)
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    # what an xlsx cell cannot hold (control characters) is dropped; printable text has none
+    return value if value.isprintable() else ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
 def _dropdowns(ws: Any, columns: Sequence[Column]) -> None:
@@ -92,27 +95,54 @@ def _prepare_sheet(ws: Any, columns: Sequence[Column]) -> None:
     _dropdowns(ws, columns)
 
 
-def _row_values(indicator: Indicator, years: Sequence[str]) -> list[Any]:
-    history = indicator.historical_values or {}
+# what the export reads of an indicator: columns, not ORM objects (its level 2 and its owner are
+# a handful of rows, looked up once), then one column per historical year (`_year_columns`)
+EXPORTED = (
+    Indicator.code,
+    Indicator.name,
+    Indicator.level2_id,
+    Indicator.category,
+    Indicator.common_class,
+    Indicator.kind,
+    Indicator.scope,
+    Indicator.explanation,
+    Indicator.source,
+    Indicator.value_type,
+    Indicator.direction,
+    Indicator.unit,
+    Indicator.standard_value,
+    Indicator.value_basis,
+    Indicator.status,
+    Indicator.tenant_id,
+)
+
+
+def _year_columns(years: Sequence[str]) -> list[Any]:
+    """Each year's historical value as text, taken out of the JSON by the database."""
+    return [Indicator.historical_values[year].as_string().label(f"year_{n}") for n, year in enumerate(years)]
+
+
+def _row_values(row: Any, years: int, level2: dict[int, str], owners: dict[int, str]) -> list[Any]:
+    node = level2[row.level2_id]
     return [
-        indicator.code,
-        indicator.name,
-        indicator.level1_name,
-        indicator.level2.name,
-        indicator.category or "",
-        indicator.common_class or "",
-        KIND_LABELS.get(indicator.kind, indicator.kind),
-        SCOPE_LABELS.get(indicator.scope, indicator.scope),
-        indicator.explanation or "",
-        indicator.source or "",
-        VALUE_TYPE_LABELS.get(indicator.value_type, indicator.value_type),
-        DIRECTION_LABELS.get(indicator.direction, indicator.direction),
-        indicator.unit or "",
-        indicator.standard_value or "",
-        indicator.value_basis or "",
-        *[str(history.get(y, "")) for y in years],
-        STATUS_LABELS.get(indicator.status, indicator.status),
-        f"{indicator.owner.code} {indicator.owner.name}",
+        row.code,
+        row.name,
+        LEVEL1_OF[node],
+        node,
+        row.category or "",
+        row.common_class or "",
+        KIND_LABELS.get(row.kind, row.kind),
+        SCOPE_LABELS.get(row.scope, row.scope),
+        row.explanation or "",
+        row.source or "",
+        VALUE_TYPE_LABELS.get(row.value_type, row.value_type),
+        DIRECTION_LABELS.get(row.direction, row.direction),
+        row.unit or "",
+        row.standard_value or "",
+        row.value_basis or "",
+        *[row[len(EXPORTED) + n] or "" for n in range(years)],
+        STATUS_LABELS.get(row.status, row.status),
+        owners[row.tenant_id],
     ]
 
 
@@ -122,6 +152,22 @@ def export_filename(now: datetime | None = None) -> str:
     return f"指标库导出_{(now or utcnow()).astimezone(zone):%Y%m%d}.xlsx"
 
 
+def _years(session: Session, stmt: Select[Any]) -> set[str]:
+    """The historical years the selected indicators have (each a column of the sheet)."""
+    if session.get_bind().dialect.name == "postgresql":  # the database lists the keys
+        history = Indicator.historical_values
+        keys = func.json_object_keys(
+            case((func.json_typeof(history) == "object", history), else_=cast("{}", JSON))
+        )
+        return set(session.execute(stmt.with_only_columns(keys).order_by(None).distinct()).scalars())
+    years: set[str] = set()
+    for values in session.execute(
+        stmt.with_only_columns(Indicator.historical_values).execution_options(yield_per=2000)
+    ).scalars():
+        years.update(str(y) for y in (values or {}))
+    return years
+
+
 def write_export(session: Session, actor: Actor, filters: dict[str, Any], target: IO[bytes]) -> int:
     """Write the filtered list (the same filters as `service.search_stmt`) to `target`; the count.
 
@@ -129,21 +175,25 @@ def write_export(session: Session, actor: Actor, filters: dict[str, Any], target
     then the rows, through openpyxl's write-only mode."""
     authorize(actor, "indicators.read")
     stmt = search_stmt(session, actor, **filters)
-    years: set[str] = set()
-    for history in session.execute(
-        stmt.with_only_columns(Indicator.historical_values).execution_options(yield_per=2000)
-    ).scalars():
-        years.update(str(y) for y in (history or {}))
-    ordered = sorted(years)
+    ordered = sorted(_years(session, stmt))
     columns = sheet_columns(ordered)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET_TITLE)
     _prepare_sheet(ws, columns)
     ws.append([_cell(ws, c.header, header=True) for c in columns])
+    level2 = {node.id: node.name for node in level2_nodes(session).values()}
+    owners: dict[int, str] = {}
     count = 0
-    for indicator in session.execute(stmt.execution_options(yield_per=500)).scalars():
-        ws.append([_value(ws, v) for v in _row_values(indicator, ordered)])
-        count += 1
+    selected = stmt.with_only_columns(*EXPORTED, *_year_columns(ordered))
+    rows = session.execute(selected.execution_options(yield_per=2000))
+    for batch in rows.partitions():
+        missing = {row.tenant_id for row in batch} - owners.keys()
+        if missing:
+            for tenant in session.execute(select(Tenant).where(Tenant.id.in_(missing))).scalars():
+                owners[tenant.id] = f"{tenant.code} {tenant.name}"
+        for row in batch:
+            ws.append([_value(ws, v) for v in _row_values(row, len(ordered), level2, owners)])
+        count += len(batch)
     wb.save(target)
     return count
 

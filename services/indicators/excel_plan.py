@@ -1,10 +1,11 @@
-"""Step 2 of an Excel import: judging every parsed row against the library (`plan_import`).
+"""Step 2 of an Excel import: judging every parsed row against the library (`Judge`, `plan_import`).
 
-One pass over the rows, with the importer's own indicators prefetched by code and by name and the
-other tenants' ones by code: each row becomes a create, an update or "unchanged", or errors.
+The importer's own indicators are prefetched by code and by name, other tenants' ones looked up by
+code a batch of rows at a time: each row becomes a create, an update or "unchanged", or errors.
 EVERY error is collected (`{"row", "column", "rule"}`, sorted by row, then column order). Rows of
 other tenants' indicators are accepted when unchanged and refused when changed. Writes nothing:
-a `Plan` without errors is written by `excel_import.apply_plan`. No Flask.
+the import (`excel_import.run_import`) judges batches as they are read and writes the plan's new
+creates and updates while no error has been seen; `plan_import` judges a file read whole. No Flask.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from jixiao.tenants.models import Tenant
 
 from .excel_layout import COLUMNS, KEY_HEADERS, TRAILING, YEAR_HEADER, year_header
 from .excel_parse import ParsedFile, Progress, Row, error
-from .models import FRAMEWORK, LEVEL1_OF, Indicator
+from .models import FRAMEWORK, LEVEL1_OF, FrameworkNode, Indicator
 from .rules import validate_fields
-from .service import EDITABLE, fields_of
+from .service import EDITABLE
 
 
 def _clean(value: Any) -> Any:
@@ -48,11 +49,100 @@ def _comparable(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# what the import reads of a stored indicator: its fields as `service.fields_of` gives them (level2
+# by name), and what its update, version snapshot and audit event need
+STORED = (
+    *(getattr(Indicator, k) for k in EDITABLE if k != "level2"),
+    FrameworkNode.name.label("level2"),
+    Indicator.id,
+    Indicator.code,
+    Indicator.status,
+    Indicator.version,
+    Indicator.tenant_id,
+    Indicator.shared,
+    Indicator.retired_reason,
+    Indicator.name_pinyin,
+    Indicator.name_initials,
+    Tenant.name.label("owner_name"),
+)
+
+
+@dataclass(slots=True)
+class Stored:
+    """A stored indicator as the import reads it: its columns, not an ORM object (reading a
+    library of 12,121 as objects cost more than judging it). Attribute names as `Indicator`'s."""
+
+    name: str
+    category: str | None
+    common_class: str | None
+    kind: str
+    scope: str
+    explanation: str
+    source: str
+    value_type: str
+    direction: str
+    unit: str
+    standard_value: str
+    value_basis: str
+    historical_values: dict[str, str]
+    level2: str
+    id: int
+    code: str
+    status: str
+    version: int
+    tenant_id: int
+    shared: bool
+    retired_reason: str | None
+    name_pinyin: str
+    name_initials: str
+    owner_name: str
+
+    @property
+    def level1_name(self) -> str:
+        return LEVEL1_OF[self.level2]
+
+    def fields(self) -> dict[str, Any]:
+        """`service.fields_of` of the indicator."""
+        out = {k: getattr(self, k) for k in EDITABLE}
+        out["historical_values"] = dict(self.historical_values or {})
+        return out
+
+    def to_audit(self) -> dict[str, Any]:
+        """`Indicator.to_audit()` of the indicator."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level2": self.level2,
+            "category": self.category,
+            "common_class": self.common_class,
+            "kind": self.kind,
+            "scope": self.scope,
+            "value_type": self.value_type,
+            "direction": self.direction,
+            "unit": self.unit,
+            "standard_value": self.standard_value,
+            "value_basis": self.value_basis,
+            "status": self.status,
+            "version": self.version,
+        }
+
+
+def read_stored(session: Session, *criteria: Any) -> list[Stored]:
+    """The indicators meeting `criteria` that the session may read (the walls apply)."""
+    stmt = (
+        select(*STORED)
+        .join(FrameworkNode, FrameworkNode.id == Indicator.level2_id)
+        .join(Tenant, Tenant.id == Indicator.tenant_id)
+        .where(*criteria)
+    )
+    return [Stored(**row._asdict()) for row in session.execute(stmt)]
+
+
 @dataclass
 class Plan:
     owner: Tenant
     creates: list[Row] = field(default_factory=list)
-    updates: list[tuple[Row, Indicator, dict[str, Any]]] = field(default_factory=list)
+    updates: list[tuple[Row, Stored, dict[str, Any]]] = field(default_factory=list)
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
@@ -61,7 +151,7 @@ class Plan:
         return not self.errors
 
 
-def _merged(row: Row, indicator: Indicator | None, years: Sequence[str]) -> dict[str, Any]:
+def _merged(row: Row, indicator: Stored | None, years: Sequence[str]) -> dict[str, Any]:
     """The row's fields; historical years without a column in the file keep their stored value."""
     data = dict(row.data)
     if indicator is not None:
@@ -70,9 +160,9 @@ def _merged(row: Row, indicator: Indicator | None, years: Sequence[str]) -> dict
     return data
 
 
-def _differences(row: Row, indicator: Indicator, merged: dict[str, Any]) -> list[str]:
+def _differences(row: Row, indicator: Stored, merged: dict[str, Any]) -> list[str]:
     """The headers whose value differs from the stored indicator, in column order."""
-    before = _comparable(fields_of(indicator))
+    before = _comparable(indicator.fields())
     after = _comparable(merged)
     changed = []
     for column in COLUMNS:
@@ -142,43 +232,64 @@ def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def plan_import(
-    session: Session, actor: Actor, parsed: ParsedFile, *, progress: Progress | None = None
-) -> Plan:
-    """Judge every row; collect every error. Writes nothing."""
-    authorize(actor, "indicators.write")
-    owner = session.get(Tenant, actor.tenant_id) if actor.tenant_id is not None else None
-    if owner is None:
-        raise Forbidden("只有地区用户可以维护指标库")
-    plan = Plan(owner=owner, errors=list(parsed.errors))
-    if parsed.errors:
-        return plan
-    own = list(session.execute(select(Indicator).where(Indicator.tenant_id == owner.id)).scalars())
-    own_by_code = {i.code: i for i in own}
-    own_by_name = {i.name: i for i in own}
-    wanted = sorted({r.code for r in parsed.rows if r.code and r.code not in own_by_code})
-    others: dict[str, Indicator] = {}
-    for chunk in batched(wanted, 500):
-        for indicator in session.execute(select(Indicator).where(Indicator.code.in_(chunk))).scalars():
-            others[indicator.code] = indicator
-    if progress is not None:
-        progress(52, "核对指标库")
+class Judge:
+    """Judges rows as they come (the import reads, judges and writes at once): the importer's own
+    indicators prefetched by code and by name once, other tenants' ones looked up by code a batch
+    at a time; duplicate codes, names and targets are told against every row judged before. The
+    `plan` grows with each batch; `finish` sorts its errors."""
 
-    years = parsed.years
-    code_rows: dict[str, int] = {}
-    target_rows: dict[int, int] = {}  # indicator id → the row that edits it
-    name_rows: dict[str, int] = {}  # final names in the owner's library → row
-    errors = plan.errors
-    for row in parsed.rows:
-        target: Indicator | None = None
+    def __init__(self, session: Session, actor: Actor) -> None:
+        authorize(actor, "indicators.write")
+        owner = session.get(Tenant, actor.tenant_id) if actor.tenant_id is not None else None
+        if owner is None:
+            raise Forbidden("只有地区用户可以维护指标库")
+        self.session = session
+        self.plan = Plan(owner=owner)
+        self.own_by_code: dict[str, Stored] | None = None  # read with the first batch
+        self.own_by_name: dict[str, Stored] = {}
+        self.code_rows: dict[str, int] = {}
+        self.target_rows: dict[int, int] = {}  # indicator id → the row that edits it
+        self.name_rows: dict[str, int] = {}  # final names in the owner's library → row
+
+    def _own(self) -> dict[str, Stored]:
+        if self.own_by_code is None:
+            own = read_stored(self.session, Indicator.tenant_id == self.plan.owner.id)
+            self.own_by_code = {i.code: i for i in own}
+            self.own_by_name = {i.name: i for i in own}
+        return self.own_by_code
+
+    def _others(self, rows: Sequence[Row]) -> dict[str, Stored]:
+        own = self._own()
+        wanted = sorted({r.code for r in rows if r.code and r.code not in own})
+        others: dict[str, Stored] = {}
+        for chunk in batched(wanted, 500):
+            # (not the owner's: its own were all read first — any other is one this import wrote)
+            criteria = (Indicator.code.in_(chunk), Indicator.tenant_id != self.plan.owner.id)
+            for indicator in read_stored(self.session, *criteria):
+                others[indicator.code] = indicator
+        return others
+
+    def judge(self, rows: Sequence[Row], years: Sequence[str]) -> None:
+        """Each row becomes a create, an update or "unchanged", or errors (in `plan`)."""
+        others = self._others(rows)
+        for row in rows:
+            self._row(row, years, others)
+
+    def _row(self, row: Row, years: Sequence[str], others: dict[str, Stored]) -> None:
+        plan, errors = self.plan, self.plan.errors
+        target: Stored | None = None
         if row.code:
-            if row.code in code_rows:
+            if row.code in self.code_rows:
                 errors.append(
-                    error(row.number, "指标编码", f"指标编码「{row.code}」与第 {code_rows[row.code]} 行重复")
+                    error(
+                        row.number,
+                        "指标编码",
+                        f"指标编码「{row.code}」与第 {self.code_rows[row.code]} 行重复",
+                    )
                 )
-                continue
-            code_rows[row.code] = row.number
-            target = own_by_code.get(row.code)
+                return
+            self.code_rows[row.code] = row.number
+            target = self._own().get(row.code)
             if target is None:
                 other = others.get(row.code)
                 if other is None:
@@ -188,43 +299,43 @@ def plan_import(
                         else f"未知的指标编码「{row.code}」（新增指标请将编码留空）"
                     )
                     errors.append(error(row.number, "指标编码", rule))
-                    continue
+                    return
                 changed = _differences(row, other, _merged(row, other, years))
                 if changed:
                     errors.append(
                         error(
                             row.number,
                             changed[0],
-                            f"指标 {other.code} 属于{other.owner.name}，不能修改"
+                            f"指标 {other.code} 属于{other.owner_name}，不能修改"
                             f"（修改了：{'、'.join(changed)}）；如需调整，请在页面上从它派生本单位指标",
                         )
                     )
                 else:
                     plan.unchanged += 1
-                continue
+                return
         else:
-            target = own_by_name.get(row.data["name"])
+            target = self.own_by_name.get(row.data["name"])
 
         if target is not None:
-            if target.id in target_rows:
+            if target.id in self.target_rows:
                 errors.append(
                     error(
                         row.number,
                         "指标编码" if row.code else "指标名称",
-                        f"与第 {target_rows[target.id]} 行是同一个指标（{target.code}）",
+                        f"与第 {self.target_rows[target.id]} 行是同一个指标（{target.code}）",
                     )
                 )
-                continue
-            target_rows[target.id] = row.number
+                return
+            self.target_rows[target.id] = row.number
         merged = _merged(row, target, years)
         name = str(merged.get("name") or "").strip()
         if name:
-            if name in name_rows:
+            if name in self.name_rows:
                 errors.append(
-                    error(row.number, "指标名称", f"指标名称「{name}」与第 {name_rows[name]} 行重复")
+                    error(row.number, "指标名称", f"指标名称「{name}」与第 {self.name_rows[name]} 行重复")
                 )
             else:
-                name_rows[name] = row.number
+                self.name_rows[name] = row.number
         if target is None:
             if "status" in row.label_errors:
                 errors.append(error(row.number, "状态", row.label_errors["status"]))
@@ -234,12 +345,12 @@ def plan_import(
             errors.extend(problems)
             if not problems:
                 plan.creates.append(row)
-            continue
+            return
 
         changed = _differences(row, target, merged)
         if not changed:
             plan.unchanged += 1
-            continue
+            return
         if "状态" in changed:
             errors.append(
                 error(
@@ -250,20 +361,38 @@ def plan_import(
             )
             changed.remove("状态")
             if not changed:
-                continue
+                return
         if target.status != "active":
             errors.append(
                 error(row.number, changed[0], f"指标 {target.code} 已退出，不能修改；请先在页面上恢复")
             )
-            continue
+            return
         problems = _field_errors(row, merged)
-        clash = own_by_name.get(name)
+        clash = self.own_by_name.get(name)
         if clash is not None and clash.id != target.id:
             problems.append(error(row.number, "指标名称", f"本单位已有名为「{name}」的指标（{clash.code}）"))
         errors.extend(problems)
         if not problems:
             plan.updates.append((row, target, merged))
-    errors.sort(key=lambda e: (e["row"] or 0, _column_position(e["column"])))
+
+    def finish(self) -> Plan:
+        """The plan, its errors sorted by row, then column order."""
+        self.plan.errors.sort(key=lambda e: (e["row"] or 0, _column_position(e["column"])))
+        return self.plan
+
+
+def plan_import(
+    session: Session, actor: Actor, parsed: ParsedFile, *, progress: Progress | None = None
+) -> Plan:
+    """Judge every row of a file read whole; collect every error. Writes nothing."""
+    judge = Judge(session, actor)
+    if parsed.errors:
+        judge.plan.errors.extend(parsed.errors)
+        return judge.plan
     if progress is not None:
-        progress(60, f"检查完成：{len(errors)} 个错误" if errors else "检查通过，开始写入")
+        progress(52, "核对指标库")
+    judge.judge(parsed.rows, parsed.years)
+    plan = judge.finish()
+    if progress is not None:
+        progress(60, f"检查完成：{len(plan.errors)} 个错误" if plan.errors else "检查通过，开始写入")
     return plan

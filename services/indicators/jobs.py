@@ -20,9 +20,10 @@ from . import excel_import, excel_parse
 def import_indicators(actor: Actor, upload_key: str, *, filename: str = "") -> dict[str, Any]:
     """Excel import (指标导入) of an upload that `excel.start_import` put in the object store.
 
-    Progress: reading 0→50 %, checking 50→60 %, writing 60→100 %. All or nothing: with any error
-    the result lists them (`ok: false`) and nothing is written. Idempotent, so RQ may retry it
-    after a worker died; the upload is deleted once the job has an answer (or gave up)."""
+    Progress: the rows read (checked and written as they are read, a batch at a time) 2→95 %,
+    then 99 % while committing. All or nothing: with any error the result lists them (`ok: false`)
+    and nothing is written. Idempotent, so RQ may retry it after a worker died; the upload is
+    deleted once the job has an answer (or gave up)."""
     rt = current_runtime()
     job = get_current_job()
     answered = False

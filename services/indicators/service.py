@@ -132,6 +132,11 @@ def next_code(session: Session, owner: Tenant, kind: str) -> str:
     until the transaction ends, so two transactions never read the same highest code."""
     lock_owner(session, owner)
     prefix = f"{owner.code}-{KIND_CODES[kind]}-"
+    return f"{prefix}{last_sequence(session, prefix) + 1:04d}"
+
+
+def last_sequence(session: Session, prefix: str) -> int:
+    """The highest sequence number of the codes starting with `prefix` (0: none yet)."""
     last = session.execute(  # numerically highest: 640104-CC-10000 sorts after 640104-CC-9999
         select(Indicator.code)
         .where(Indicator.code.startswith(prefix))
@@ -139,8 +144,7 @@ def next_code(session: Session, owner: Tenant, kind: str) -> str:
         .limit(1)
         .execution_options(all_tenants=True)
     ).scalar_one_or_none()
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{seq:04d}"
+    return int(last.rsplit("-", 1)[1]) if last else 0
 
 
 def fields_of(indicator: Indicator) -> dict[str, Any]:

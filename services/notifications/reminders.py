@@ -9,21 +9,25 @@ re-queues the e-mail deliveries whose job never ran.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.runtime import current_runtime
 from jixiao.services.grants.models import Grant, grantees
 from jixiao.services.programs.models import Program
-from jixiao.services.tasks.kinds import local_today
+from jixiao.services.tasks.kinds import Task, local_today
 from jixiao.services.tasks.service import all_tasks
+from jixiao.tenants.models import User, UserRole
 
-from .models import Delivery
-from .service import OUTBOUND_KEY, by_username, enqueue_after_commit, holders, notify, task_body
+from .models import Delivery, Notification
+from .service import OUTBOUND_KEY, by_username, display_names, enqueue_after_commit, notify
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +87,113 @@ def _expiring_grants(session: Session, day: date) -> int:
     return written
 
 
+def _chunks(values: list[Any], size: int = 1000) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _role_holders(session: Session, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], list[User]]:
+    """`holders(session, tenant, role)` for many (tenant, role) pairs at once: the active users of
+    each tenant holding each role, ordered by id (a query per thousand tenants, not one per item)."""
+    found: dict[tuple[int, str], list[User]] = {pair: [] for pair in wanted}
+    seen: dict[tuple[int, str], set[int]] = {}
+    roles = sorted({role for _, role in wanted})
+    for tenant_ids in _chunks(sorted({tenant for tenant, _ in wanted})):
+        rows = session.execute(
+            select(User, UserRole.role)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(User.tenant_id.in_(tenant_ids), User.is_active.is_(True), UserRole.role.in_(roles))
+            .order_by(User.id)
+            .execution_options(all_tenants=True)  # bounded by the tenants, as `holders`
+        ).all()
+        for user, role in rows:
+            pair = (user.tenant_id, role)
+            if pair in found and user.id not in seen.setdefault(pair, set()):
+                seen[pair].add(user.id)
+                found[pair].append(user)
+    return found
+
+
+def _already_told(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (user, dedupe key) pairs have their notification already (`notify`'s check,
+    made for every candidate at once, on the pair's unique index)."""
+    found: set[tuple[int, str]] = set()
+    for chunk in _chunks(sorted(pairs), 500):
+        rows = session.execute(
+            select(Notification.user_id, Notification.dedupe_key)
+            .where(tuple_(Notification.user_id, Notification.dedupe_key).in_(chunk))
+            .execution_options(all_tenants=True)  # the writer may not read others' notifications
+        ).all()
+        found.update((user, key) for user, key in rows if key is not None)
+    return found
+
+
+@dataclass
+class _Due:
+    task: Task
+    title: str
+    dedupe_key: str
+    recipients: list[User]
+
+
+def _notify_all(session: Session, batch: list[tuple[_Due, list[User]]], names: dict[str, str]) -> int:
+    """`notify` for many items at once — the same rows in the same order, each user once per key,
+    the same e-mail deliveries queued for after the commit — written in one flush rather than a
+    check and a flush per item (thousands of items over a province). The candidates that already
+    have their reminder are left out beforehand (`_already_told`, on the pair's unique index)."""
+    smtp = bool(current_runtime().settings.smtp_url)
+    notes: list[tuple[Notification, User]] = []
+    seen: set[tuple[int, str]] = set()
+    for due, users in batch:
+        task = due.task
+        body = task.describe(lambda u: names.get(u, u))  # = task_body(session, task)
+        for user in users:
+            if (user.id, due.dedupe_key) in seen:
+                continue
+            seen.add((user.id, due.dedupe_key))
+            note = Notification(
+                user_id=user.id,
+                tenant_id=task.tenant_id,
+                kind="reminder",
+                title=due.title[:200],
+                body=body,
+                link=task.link,
+                project_id=task.project_id,
+                stage=task.stage,
+                dedupe_key=due.dedupe_key,
+            )
+            session.add(note)
+            notes.append((note, user))
+    session.flush()
+    if smtp:
+        deliveries = [
+            Delivery(
+                notification_id=note.id,
+                user_id=user.id,
+                tenant_id=note.tenant_id,
+                channel="email",
+                address=user.email,
+            )
+            for note, user in notes
+            if user.email
+        ]
+        if deliveries:
+            session.add_all(deliveries)
+            session.flush()
+            session.info.setdefault(OUTBOUND_KEY, []).extend(deliveries)
+            enqueue_after_commit(session)
+    return len(notes)
+
+
 def remind(session: Session, today: date | None = None) -> dict[str, int]:
     """Deadline reminders for every open item: one per user, item, deadline and threshold.
-    Also queues the email deliveries that stayed pending (their job never ran)."""
+    Also queues the email deliveries that stayed pending (their job never ran).
+
+    Over a province of thousands of tenants: the items' holders, the submitters' display names and
+    the reminders already written are read for all items at once, and the new ones written at
+    once (`_notify_all`); a second run on the same day writes, and asks, nothing per item."""
     day = today or local_today()
-    written = 0
+    due: list[_Due] = []
     for task in all_tasks(session, day):
         if task.deadline is None:
             continue
@@ -100,30 +206,27 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
                 f"已逾期：{task.project_name} · {task.title}（截止 {task.deadline}）",
             )
         else:
-            due = [d for d in thresholds(program) if left <= d]
-            if not due:
+            days = [d for d in thresholds(program) if left <= d]
+            if not days:
                 continue
-            threshold = f"d{min(due)}"
+            threshold = f"d{min(days)}"
             title = f"截止提醒：{task.project_name} · {task.title}（{task.deadline} 截止，剩余 {left} 天）"
+        due.append(_Due(task, title, f"remind:{task.key}:{task.deadline}:{threshold}", []))
+    by_role = _role_holders(
+        session, {(d.task.tenant_id, d.task.role) for d in due if d.task.role != "evaluator"}
+    )
+    for d in due:
+        task = d.task
         if task.role == "evaluator":  # 联审 / 重点评价: the users of the organisations granted it
             action = "joint_review" if task.kind == "review" else "key_evaluation"
-            recipients = grantees(session, task.project_id, action, exclude=task.excluded)
+            d.recipients = grantees(session, task.project_id, action, exclude=task.excluded)
         else:
-            recipients = holders(session, task.tenant_id, task.role, exclude=task.excluded)
-        written += len(
-            notify(
-                session,
-                recipients,
-                tenant_id=task.tenant_id,
-                kind="reminder",
-                title=title,
-                body=task_body(session, task),
-                link=task.link,
-                project_id=task.project_id,
-                stage=task.stage,
-                dedupe_key=f"remind:{task.key}:{task.deadline}:{threshold}",
-            )
-        )
+            excluded = set(task.excluded)
+            d.recipients = [u for u in by_role[(task.tenant_id, task.role)] if u.username not in excluded]
+    told = _already_told(session, {(u.id, d.dedupe_key) for d in due for u in d.recipients})
+    names = display_names(session, [d.task.submitted_by for d in due])
+    new = [(d, [u for u in d.recipients if (u.id, d.dedupe_key) not in told]) for d in due]
+    written = _notify_all(session, [(d, users) for d, users in new if users], names)
     written += _expiring_grants(session, day)
     # deliveries whose job never ran (Redis down at commit), or whose worker died while sending
     now = utcnow()

@@ -13,6 +13,7 @@ from jixiao.platform.core.clock import today_in
 from jixiao.platform.web.context import actor, db, runtime
 
 from . import comparison, dashboard
+from .dashboard.collector import paused
 from .schemas import (
     ComparisonQuerySchema,
     ComparisonSchema,
@@ -46,8 +47,9 @@ class Dashboard(MethodView):
             warning=args.get("warning"),
         )
         today = today_in(runtime().settings.timezone)
-        built = dashboard.build(db(), actor(), args["program_id"], filters, today)
-        return jsonify(dashboard_json(built))  # = DashboardSchema().dump(built), faster
+        with paused():  # tens of thousands of short-lived containers (dashboard/collector.py)
+            built = dashboard.build(db(), actor(), args["program_id"], filters, today)
+            return jsonify(dashboard_json(built))  # = DashboardSchema().dump(built), faster
 
 
 @blp.route("/indicator-comparison")

@@ -17,8 +17,7 @@ from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.authz import authorize, policy
 from jixiao.platform.core.db import utcnow
-from jixiao.platform.core.documents.docx import write_docx
-from jixiao.platform.core.documents.pdf import write_pdf
+from jixiao.platform.core.documents.writers import write_docx, write_pdf
 from jixiao.platform.core.errors import Conflict, DomainError, Forbidden, NotFound
 from jixiao.platform.core.jobs import JobInfo, fail_with, set_progress
 from jixiao.platform.core.runtime import current_runtime

@@ -21,8 +21,7 @@ from sqlalchemy import func, select
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import record
 from jixiao.platform.core.db import utcnow
-from jixiao.platform.core.documents.docx import write_docx
-from jixiao.platform.core.documents.pdf import write_pdf
+from jixiao.platform.core.documents.writers import write_docx, write_pdf
 from jixiao.platform.core.errors import DomainError
 from jixiao.platform.core.jobs import fail_with, set_progress
 from jixiao.platform.core.runtime import current_runtime

@@ -4,7 +4,12 @@
   (never whole in memory), round-trip through ``live_server`` with matching SHA-256 — stored in
   the mode's store (local folder, or SeaweedFS S3 in real mode).
 * The process's peak RSS (the app runs in-process, in the live server's threads) stays far below
-  the file size; werkzeug spools the multipart body to an unlinked temporary FILE, which is fine.
+  the file size, and no temporary file is written: the multipart body streams to the store as it
+  arrives (platform/web/formdata.py), in S3 parts sent in parallel (storage/multipart.py).
+* A file of several parts reads back byte for byte; a file over the program's limit found while
+  streaming is refused (413) with nothing left: no object, no unfinished multipart upload, no row;
+  fields may come after the file (evidence.js sends it first): a small file is held until they
+  have come, a large one is stored first and removed again when a field after it is wrong.
 * Store unreachable: 503 with a Chinese message, nothing recorded.
 * Store stopped while the app streams to it (real mode): the upload fails, no row, no object.
 * Database fails after the object was stored: the object is removed again (no object without row).
@@ -308,7 +313,7 @@ def test_one_mib_round_trip_over_http(api, live_server, project):
 def test_300_mib_round_trip_in_bounded_memory(api, live_server, project):
     """300 MiB > the default 200 MiB limit: the program raised it to 400 MiB. The peak RSS of the
     whole process (client, server threads, store client) over upload + download must stay under
-    RSS_BOUND, so the file was never held whole; werkzeug's spool is an unlinked file on disk."""
+    RSS_BOUND, so the file was never held whole; and no temporary file held it either."""
     started = time.monotonic()
     with MemoryWatch() as watch:
         round_trip(api, live_server, project["id"], 300 * MiB, "大文件（300MiB）.pdf")
@@ -318,8 +323,8 @@ def test_300_mib_round_trip_in_bounded_memory(api, live_server, project):
         f"largest temp spool {watch.largest_spool / MiB:.0f} MiB"
     )
     assert watch.growth < RSS_BOUND, f"RSS grew by {watch.growth / MiB:.0f} MiB for a 300 MiB file"
-    # werkzeug parsed the multipart body into an unlinked temporary file on disk, not into memory
-    assert watch.largest_spool >= 290 * MiB, watch.largest_spool
+    # the body streamed to the store as it arrived: no temporary file (werkzeug's spool) held it
+    assert watch.largest_spool == 0, watch.largest_spool
 
 
 def test_a_file_of_exactly_the_limit_is_accepted(api, live_server, unique):
@@ -392,9 +397,9 @@ def _tree_bytes(root: Path) -> int:
 
 @pytest.mark.skipif(MODE != "real", reason="needs a SeaweedFS to stop (real mode only)")
 def test_store_stopped_mid_upload_leaves_no_row_and_no_object(api, settings, project, tmp_path, keep_runtime):
-    """The app has received the whole body (werkzeug spools it) and is streaming it to S3 in
-    16 MiB parts when SeaweedFS dies (SIGKILL of its process group, as a crash would). The
-    request fails, no row; SeaweedFS restarted on the same data holds no object either."""
+    """The app is streaming the body to S3 in parts as it arrives when SeaweedFS dies (SIGKILL of
+    its process group, as a crash would). The request fails (or the connection is cut while the
+    client still sends), no row; SeaweedFS restarted on the same data holds no object either."""
     from jixiao.platform.core.storage.s3 import S3Store
     from tests.support.seaweed import start_seaweed
 
@@ -518,3 +523,308 @@ def test_database_failure_after_the_object_was_stored_removes_the_object(api, se
     assert stream.consumed == len(data), "the failure came before the object was stored"
     assert list(store.list_keys(prefix)) == []
     assert evidence_rows(api, project["id"]) == []
+
+
+# --------------------------------------------------------------------------- streaming (issue 17)
+
+
+def multipart_body(
+    before: dict[str, str], file: tuple[str, bytes] | None, after: dict[str, str] | None = None
+) -> tuple[bytes, str]:
+    """A multipart/form-data body with the fields in the order given around the file."""
+    boundary = "----jixiao" + secrets.token_hex(12)
+    body = b""
+
+    def field(name: str, value: str) -> bytes:
+        return f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+
+    for name, value in before.items():
+        body += field(name, value)
+    if file is not None:
+        body += (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file[0]}"\r\n'
+                "Content-Type: application/pdf\r\n\r\n"
+            ).encode()
+            + file[1]
+            + b"\r\n"
+        )
+    for name, value in (after or {}).items():
+        body += field(name, value)
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def post_raw(api, project_id: int, body: bytes, content_type: str) -> Any:
+    return api.as_user("xq.editor").post(
+        f"/api/v1/projects/{project_id}/evidence", data=body, content_type=content_type
+    )
+
+
+def pdf(size: int, seed: int) -> bytes:
+    return MAGIC + random.Random(seed).randbytes(size - len(MAGIC))
+
+
+def stored_keys(project: dict) -> list[str]:
+    return list(
+        current_runtime().store.list_keys(f"tenants/{project['tenant_code']}/projects/{project['id']}/")
+    )
+
+
+@contextmanager
+def store_of(store: Any) -> Iterator[None]:
+    """The in-process runtime (the session's app and its live server) on another store for a block."""
+    rt = current_runtime()
+    original = rt.store
+    rt.store = store
+    try:
+        yield
+    finally:
+        rt.store = original
+
+
+class PartRecorder:
+    """Wraps an S3Store's SDK client: counts the part uploads and the most at once."""
+
+    def __init__(self, client: Any, fail_part: int | None = None) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._running = 0
+        self.parts = 0
+        self.most_at_once = 0
+        self.aborted = 0
+        self.fail_part = fail_part
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _upload_part(self, *args: Any) -> Any:
+        with self._lock:
+            self._running += 1
+            self.parts += 1
+            self.most_at_once = max(self.most_at_once, self._running)
+        try:
+            time.sleep(0.05)  # long enough for the next part to start beside this one
+            if args[5] == self.fail_part:
+                raise ConnectionResetError(f"the store dropped part {args[5]}")
+            return self._client._upload_part(*args)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _abort_multipart_upload(self, *args: Any) -> Any:
+        self.aborted += 1
+        return self._client._abort_multipart_upload(*args)
+
+
+def small_part_store(seaweed: Any, **recorder: Any) -> tuple[Any, PartRecorder]:
+    from jixiao.platform.core.storage.s3 import S3Store
+
+    store = S3Store(
+        seaweed.endpoint,
+        seaweed.access_key,
+        seaweed.secret_key,
+        current_runtime().store.bucket,  # type: ignore[attr-defined]
+        part_size=5 * MiB,
+        parallel_uploads=3,
+    )
+    spy = PartRecorder(store._client, **recorder)
+    store._client = spy  # type: ignore[assignment]
+    return store, spy
+
+
+def pending_multipart_uploads(seaweed: Any) -> list[str]:
+    from minio import Minio
+
+    raw = Minio(seaweed.host, seaweed.access_key, seaweed.secret_key, secure=False, region="us-east-1")
+    result = raw._list_multipart_uploads(current_runtime().store.bucket)  # type: ignore[attr-defined]
+    return [str(upload.object_name) for upload in result.uploads]
+
+
+@pytest.mark.skipif(MODE != "real", reason="S3 multipart parts: real mode only")
+def test_a_file_of_several_parts_goes_up_in_parallel_parts_and_reads_back(api, live_server, project, request):
+    """20 MiB over a real socket with 5 MiB parts: 4 parts, more than one on the wire at a time;
+    the object is one whole (its ETag says 4 parts) and reads back byte for byte."""
+    from minio import Minio
+
+    seaweed = request.getfixturevalue("seaweed")
+    store, spy = small_part_store(seaweed)
+    payload = Payload(20 * MiB, seed=20)
+    with store_of(store):
+        status, item = post_evidence(live_server, api.token("xq.editor"), project["id"], payload, "四段.pdf")
+    assert status == 201, item
+    assert (item["size"], item["sha256"]) == (20 * MiB, payload.sha256)
+    assert spy.parts == 4 and spy.most_at_once >= 2, (spy.parts, spy.most_at_once)
+    key = stored_keys(project)[0]
+    raw = Minio(seaweed.host, seaweed.access_key, seaweed.secret_key, secure=False, region="us-east-1")
+    assert raw.stat_object(store.bucket, key).etag.endswith("-4")
+    assert download(live_server, api.token("xq.editor"), item["id"]) == (payload.sha256, 20 * MiB)
+    assert pending_multipart_uploads(seaweed) == []
+
+
+@pytest.mark.skipif(MODE != "real", reason="S3 multipart parts: real mode only")
+def test_a_part_the_store_drops_aborts_the_upload_and_keeps_nothing(api, project, request):
+    seaweed = request.getfixturevalue("seaweed")
+    store, spy = small_part_store(seaweed, fail_part=3)
+    body, content_type = multipart_body(
+        {"stage": "assessment", "purpose": "其他"}, ("断开.pdf", pdf(22 * MiB, 3))
+    )
+    with store_of(store):
+        resp = post_raw(api, project["id"], body, content_type)
+    assert resp.status_code == 503 and resp.get_json()["message"].startswith("对象存储不可用"), (
+        resp.get_json()
+    )
+    assert spy.aborted == 1 and spy.parts <= 5, (spy.aborted, spy.parts)
+    assert stored_keys(project) == [] and evidence_rows(api, project["id"]) == []
+    assert pending_multipart_uploads(seaweed) == []
+
+
+def test_a_file_over_the_limit_found_while_streaming_is_413_and_leaves_nothing(api, unique, request):
+    """The body's length passes the early check (the limit plus 1 MiB for the form), the file
+    does not: the guard trips while the file streams — after two parts went to the store — and
+    the multipart upload is aborted. No object, no unfinished upload, no row."""
+    resp = api.as_user("nx.admin").post(
+        "/api/v1/programs",
+        json={
+            "name": f"佐证流式上限{unique}",
+            "start": "2022-08-01",
+            "end": "2099-12-31",
+            "tenant_codes": ["640104"],
+            "max_projects_per_tenant": 5,
+            "settings": {"evidence": {"max_size_mib": 12}},
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    project = new_project(api, resp.get_json()["id"], unique)
+    body, content_type = multipart_body(
+        {"stage": "assessment", "purpose": "其他"}, ("超出.pdf", pdf(12 * MiB + 512 * 1024, 4))
+    )
+    if MODE == "real":
+        seaweed = request.getfixturevalue("seaweed")
+        store, spy = small_part_store(seaweed)
+        with store_of(store):
+            refused = post_raw(api, project["id"], body, content_type)
+        assert spy.parts >= 1 and spy.aborted == 1, (spy.parts, spy.aborted)
+        assert pending_multipart_uploads(seaweed) == []
+    else:
+        refused = post_raw(api, project["id"], body, content_type)
+    assert refused.status_code == 413 and "12 MiB" in refused.get_json()["message"], refused.get_json()
+    assert stored_keys(project) == [] and evidence_rows(api, project["id"]) == []
+    from jixiao.platform.core.storage.local import LocalStore
+
+    store = current_runtime().store
+    if isinstance(store, LocalStore):
+        assert not list(store.root.rglob(".~tmp.*")), "a temp file of the local store was left"
+
+
+def test_the_upload_writes_no_temporary_file(api, project, monkeypatch):
+    """werkzeug's form parser spools a file part to a temporary file; the upload never calls it
+    (nor anything else of `tempfile` that would spool)."""
+    import werkzeug.formparser
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the upload tried to spool to a temporary file")
+
+    for name in ("SpooledTemporaryFile", "TemporaryFile", "NamedTemporaryFile"):
+        monkeypatch.setattr(tempfile, name, refuse)
+        monkeypatch.setattr(werkzeug.formparser, name, refuse, raising=False)
+    data = pdf(12 * MiB, 5)
+    body, content_type = multipart_body({"stage": "assessment", "purpose": "其他"}, ("不落盘.pdf", data))
+    resp = post_raw(api, project["id"], body, content_type)
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_fields_after_a_small_file_are_read_before_it_is_stored(api, project):
+    """evidence.js and `curl -F file=@x.pdf -F stage=…` send the file first: a file of at most
+    4 MiB is held until the fields have come, then checked and stored as usual."""
+    data = pdf(300 * 1024, 6)
+    body, content_type = multipart_body({}, ("先文件.pdf", data), {"stage": "assessment", "purpose": "其他"})
+    resp = post_raw(api, project["id"], body, content_type)
+    assert resp.status_code == 201, resp.get_json()
+    item = resp.get_json()
+    assert (item["stage"], item["purpose"], item["sha256"]) == (
+        "assessment",
+        "其他",
+        hashlib.sha256(data).hexdigest(),
+    )
+    assert "/assessment/" in evidence_key(item["id"])
+    replaced, content_type = multipart_body(
+        {"purpose": "其他"},
+        ("替换.pdf", pdf(1000, 7)),
+        {"stage": "assessment", "supersedes": str(item["id"])},
+    )
+    newer = post_raw(api, project["id"], replaced, content_type)
+    assert newer.status_code == 201 and newer.get_json()["supersedes"] == item["id"], newer.get_json()
+    wrong, content_type = multipart_body({}, ("错.pdf", pdf(1000, 7)), {"stage": "nope", "purpose": "其他"})
+    refused = post_raw(api, project["id"], wrong, content_type)
+    assert refused.status_code == 422 and "stage" in refused.get_json()["errors"], refused.get_json()
+
+
+def test_fields_after_a_streamed_file_are_checked_after_it(api, project):
+    """A file over 4 MiB before `stage` and `purpose` streams to the store first (under a key
+    without the stage); the fields after it are checked then — right: 201; wrong: 422 naming the
+    field, and the object is removed again. A `supersedes` after the file counts too."""
+    large = pdf(5 * MiB, 8)
+    body, content_type = multipart_body(
+        {}, ("大文件在前.pdf", large), {"stage": "assessment", "purpose": "其他"}
+    )
+    first = post_raw(api, project["id"], body, content_type)
+    assert first.status_code == 201, first.get_json()
+    item = first.get_json()
+    assert (item["stage"], item["size"], item["sha256"]) == (
+        "assessment",
+        len(large),
+        hashlib.sha256(large).hexdigest(),
+    )
+    assert evidence_key(item["id"]).count("/") == 4  # tenants/<code>/projects/<id>/<uuid>
+
+    body, content_type = multipart_body(
+        {"stage": "assessment", "purpose": "其他"}, ("替换在后.pdf", large), {"supersedes": str(item["id"])}
+    )
+    newer = post_raw(api, project["id"], body, content_type)
+    assert newer.status_code == 201 and newer.get_json()["supersedes"] == item["id"], newer.get_json()
+
+    for before, after, named in (
+        ({}, {"stage": "nope", "purpose": "其他"}, "stage"),
+        ({"purpose": "其他"}, {"stage": "monitoring"}, None),  # a stage not reached: 409
+        ({"stage": "assessment", "purpose": "其他"}, {"colour": "red"}, "colour"),
+        ({"stage": "assessment", "purpose": "其他"}, {"supersedes": "999999"}, None),  # 404
+    ):
+        body, content_type = multipart_body(before, ("错字段.pdf", large), after)
+        refused = post_raw(api, project["id"], body, content_type)
+        assert refused.status_code in (404, 409, 422), refused.get_json()
+        if named:
+            assert refused.status_code == 422 and named in str(refused.get_json()["errors"]), (
+                refused.get_json()
+            )
+    rows = evidence_rows(api, project["id"])
+    assert sorted(row["id"] for row in rows) == sorted([item["id"], newer.get_json()["id"]])
+    assert sorted(stored_keys(project)) == sorted(evidence_key(row["id"]) for row in rows)
+
+
+def evidence_key(evidence_id: int) -> str:
+    from jixiao.services.evidence.models import Evidence
+
+    with current_runtime().db.transaction(system="test: the key of an evidence item") as s:
+        item = s.get(Evidence, evidence_id)
+        assert item is not None
+        return str(item.object_key)
+
+
+def test_a_form_field_of_the_wrong_kind_is_named_as_before(api, project):
+    """The fields still go through the form's schema: a bad `supersedes` or an unknown field is
+    422 naming it, before anything is stored."""
+    bad, content_type = multipart_body(
+        {"stage": "assessment", "purpose": "其他", "supersedes": "abc"}, ("x.pdf", pdf(100, 1))
+    )
+    resp = post_raw(api, project["id"], bad, content_type)
+    assert resp.status_code == 422 and "supersedes" in resp.get_json()["errors"]["form"], resp.get_json()
+    unknown, content_type = multipart_body(
+        {"stage": "assessment", "purpose": "其他", "colour": "red"}, ("x.pdf", pdf(100, 1))
+    )
+    resp = post_raw(api, project["id"], unknown, content_type)
+    assert resp.status_code == 422 and "colour" in resp.get_json()["errors"]["form"], resp.get_json()
+    missing, content_type = multipart_body({"stage": "assessment"}, None)
+    resp = post_raw(api, project["id"], missing, content_type)
+    assert resp.status_code == 422 and set(resp.get_json()["errors"]) >= {"file", "purpose"}, resp.get_json()
+    assert stored_keys(project) == [] and evidence_rows(api, project["id"]) == []

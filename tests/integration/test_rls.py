@@ -190,7 +190,7 @@ def test_an_evaluator_reads_only_the_project_of_its_live_grant(runtime: Runtime,
 
 def test_a_session_of_nobody_sees_no_tenants_rows_and_the_trail_is_append_only(runtime: Runtime) -> None:
     with orm_wall_off():
-        session = runtime.db._factory()  # neither an actor nor a system reason
+        session = runtime.db.sessions()  # neither an actor nor a system reason
         try:
             assert session.execute(select(func.count()).select_from(Project)).scalar_one() == 0
             assert session.execute(select(func.count()).select_from(User)).scalar_one() == 0

@@ -11,8 +11,9 @@ Both stores implement :class:`ObjectStore` with identical semantics:
 * **Keys** are ``/``-separated relative paths, validated the same way by both stores
   (:func:`validate_key`) so a key that works in development works in production.
 * **Writes stream.** :meth:`ObjectStore.put_stream` reads the source in bounded chunks and
-  computes SHA-256 and size on the way; memory stays bounded (1 MiB locally, one 16 MiB
-  multipart part for S3). A write is all-or-nothing: if the source raises, the declared
+  computes SHA-256 and size on the way; memory stays bounded (1 MiB locally; for S3 a fixed
+  set of part buffers, one more than the parts uploaded in parallel — :mod:`.multipart`).
+  A write is all-or-nothing: if the source raises, the declared
   ``length`` does not match, or the store fails, no object (and no partial object) is left
   under the key and a previous object under that key is untouched. Errors raised *by the
   source stream* propagate unchanged; store failures become :class:`StoreError` subclasses.
@@ -46,8 +47,14 @@ from urllib.parse import quote
 CHUNK_SIZE = 1024 * 1024
 """Read/write chunk size; also the largest chunk ``open_stream`` yields."""
 
-S3_PART_SIZE = 16 * 1024 * 1024
-"""Multipart part size for S3 uploads (and the single-PUT threshold)."""
+S3_PART_SIZE = 6 * 1024 * 1024
+"""Default multipart part size for S3 uploads (and the single-PUT threshold); ``S3_PART_SIZE_MIB``."""
+
+S3_PARALLEL_UPLOADS = 2
+"""Default number of parts of one S3 upload sent at the same time; ``S3_PARALLEL_UPLOADS``."""
+
+S3_MIN_PART_SIZE = 5 * 1024 * 1024
+"""The smallest part S3 accepts (every part but the last)."""
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 MAX_KEY_BYTES = 1024
@@ -91,9 +98,10 @@ class StoredObject:
 
 class Readable(Protocol):
     """What ``put_stream`` accepts: anything with ``read(n) -> bytes`` (files, BytesIO,
-    ``request.stream``). Short reads are fine; ``b""`` means end of stream."""
+    ``request.stream``; a ``memoryview`` or ``bytearray`` will do too). Short reads are fine;
+    ``b""`` means end of stream."""
 
-    def read(self, size: int, /) -> bytes: ...
+    def read(self, size: int, /) -> bytes | bytearray | memoryview: ...
 
 
 # --------------------------------------------------------------------------- helpers
@@ -172,7 +180,11 @@ def content_disposition(download_name: str, *, inline: bool = False) -> str:
 class _HashingReader:
     """Wraps the caller's stream: fills reads up to the requested size (so the S3 SDK gets a
     whole part in one ``bytes``), hashes and counts what passes through, enforces the
-    declared length, and remembers whether an exception came from the source itself."""
+    declared length, and remembers whether an exception came from the source itself.
+
+    :meth:`readinto` fills a caller's buffer without an intermediate copy: the source may return
+    any bytes-like object (``bytes``, ``bytearray``, ``memoryview``), and more than was asked
+    for (the surplus is kept for the next read)."""
 
     def __init__(self, source: Readable, length: int | None) -> None:
         if length is not None and length < 0:
@@ -181,11 +193,15 @@ class _HashingReader:
         self._length = length
         self._digest = hashlib.sha256()
         self._probed = False
+        self._surplus: memoryview | None = None
         self.size = 0
         self.eof = False
         self.source_error: BaseException | None = None
 
-    def _source_read(self, size: int) -> bytes:
+    def _source_read(self, size: int) -> bytes | bytearray | memoryview:
+        if self._surplus is not None:
+            surplus, self._surplus = self._surplus, None
+            return surplus
         try:
             data = self._source.read(size)
         except BaseException as exc:
@@ -193,33 +209,69 @@ class _HashingReader:
             raise
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"stream.read() returned {type(data).__name__}, expected bytes")
-        return bytes(data)
+        return data
+
+    def _allowed(self, size: int) -> int:
+        """How much the next read may take (the declared length's rest); 0 at the end."""
+        if self._length is None:
+            return size
+        remaining = self._length - self.size
+        if remaining <= 0:
+            self._probe_extra()
+            return 0
+        return min(size, remaining)
+
+    def _counted(self, got: int) -> None:
+        self.size += got
+        if self._length is not None:
+            if self.eof and self.size < self._length:
+                raise StoreError(f"stream ended after {self.size} bytes; length={self._length} was declared")
+            if self.size == self._length:
+                self._probe_extra()
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             size = CHUNK_SIZE
-        if self._length is not None:
-            remaining = self._length - self.size
-            if remaining <= 0:
-                self._probe_extra()
-                return b""
-            size = min(size, remaining)
+        size = self._allowed(size)
+        if size == 0:
+            return b""
         buf = bytearray()
         while len(buf) < size and not self.eof:
             data = self._source_read(size - len(buf))
             if not data:
                 self.eof = True
                 break
+            take = size - len(buf)
+            if len(data) > take:
+                self._surplus = memoryview(data)[take:]
+                data = memoryview(data)[:take]
             buf += data
         chunk = bytes(buf)
         self._digest.update(chunk)
-        self.size += len(chunk)
-        if self._length is not None:
-            if self.eof and self.size < self._length:
-                raise StoreError(f"stream ended after {self.size} bytes; length={self._length} was declared")
-            if self.size == self._length:
-                self._probe_extra()
+        self._counted(len(chunk))
         return chunk
+
+    def readinto(self, view: memoryview) -> int:
+        """Fill ``view`` (writable bytes) from the source; fewer bytes only at the end of the
+        stream. Hashes and counts what was written, like :meth:`read`."""
+        size = self._allowed(len(view))
+        filled = 0
+        while filled < size and not self.eof:
+            data = self._source_read(size - filled)
+            got = len(data)
+            if not got:
+                self.eof = True
+                break
+            if got > size - filled:
+                got = size - filled
+                self._surplus = memoryview(data)[got:]
+                data = memoryview(data)[:got]
+            view[filled : filled + got] = data
+            filled += got
+        if filled:
+            self._digest.update(view[:filled])
+        self._counted(filled)
+        return filled
 
     def _probe_extra(self) -> None:
         if self._probed:
@@ -247,7 +299,7 @@ class ObjectStore(ABC):
     ) -> StoredObject:
         """Store the stream under ``key`` (replacing any object) and return what was stored,
         with the SHA-256 and size computed while streaming. ``length=None`` means unknown
-        (S3: multipart upload with 16 MiB parts); a given ``length`` is enforced."""
+        (S3: multipart upload, parts sent in parallel); a given ``length`` is enforced."""
 
     @abstractmethod
     def open_stream(self, key: str) -> AbstractContextManager[Iterator[bytes]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import ObjectStore
+from . import S3_PARALLEL_UPLOADS, S3_PART_SIZE, ObjectStore
 from .local import LocalStore
 from .s3 import S3Store
 
@@ -19,6 +19,8 @@ def make_store(
     s3_region: str | None,
     s3_public_endpoint: str | None,
     local_root: Path | str | None,
+    s3_part_size_mib: int = S3_PART_SIZE // (1024 * 1024),
+    s3_parallel_uploads: int = S3_PARALLEL_UPLOADS,
 ) -> ObjectStore:
     """S3 when ``s3_endpoint`` is set (non-empty), else the local folder. No network I/O."""
     if s3_endpoint:
@@ -31,6 +33,8 @@ def make_store(
             s3_bucket,
             region=s3_region or "us-east-1",
             public_endpoint=s3_public_endpoint or None,
+            part_size=s3_part_size_mib * 1024 * 1024,
+            parallel_uploads=s3_parallel_uploads,
         )
     if not local_root:
         raise ValueError("either S3_ENDPOINT or a local object folder is required")

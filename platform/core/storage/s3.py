@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from . import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
+    S3_MIN_PART_SIZE,
+    S3_PARALLEL_UPLOADS,
     S3_PART_SIZE,
     ObjectNotFound,
     ObjectStore,
@@ -26,6 +28,7 @@ from . import (
     _HashingReader,
     _validate_prefix,
     content_disposition,
+    multipart,
     validate_key,
 )
 
@@ -60,6 +63,11 @@ class S3Store(ObjectStore):
 
     ``stat`` cannot report the SHA-256 (S3 does not keep it), so ``sha256`` is ``None``
     there; keep the digest ``put_stream`` returned.
+
+    ``part_size`` and ``parallel_uploads`` shape :meth:`put_stream` (:mod:`.multipart`): a
+    stream longer than one part goes up in parts of ``part_size`` bytes (at least S3's 5 MiB),
+    ``parallel_uploads`` of them at a time; an upload holds at most ``parallel_uploads + 1``
+    parts in memory.
     """
 
     name = "s3"
@@ -76,10 +84,18 @@ class S3Store(ObjectStore):
         connect_timeout: float = 3.0,
         read_timeout: float = 120.0,
         retries: int = 2,
+        part_size: int = S3_PART_SIZE,
+        parallel_uploads: int = S3_PARALLEL_UPLOADS,
     ) -> None:
         import urllib3
         from minio import Minio
 
+        if not S3_MIN_PART_SIZE <= part_size <= 5 * 1024**3:
+            raise ValueError(f"S3 part size must be between 5 MiB and 5 GiB, got {part_size} bytes")
+        if not 1 <= parallel_uploads <= 16:
+            raise ValueError(f"S3 parallel uploads must be between 1 and 16, got {parallel_uploads}")
+        self.part_size = part_size
+        self.parallel_uploads = parallel_uploads
         host, secure = _split_endpoint(endpoint)
         self.endpoint = endpoint.rstrip("/")
         self.bucket = bucket
@@ -90,7 +106,7 @@ class S3Store(ObjectStore):
         def pool(connect: float, read: float, attempts: int) -> urllib3.PoolManager:
             return urllib3.PoolManager(
                 timeout=urllib3.Timeout(connect=connect, read=read),
-                maxsize=10,
+                maxsize=max(10, 2 * parallel_uploads),
                 retries=urllib3.Retry(
                     total=attempts,
                     connect=attempts,
@@ -197,19 +213,15 @@ class S3Store(ObjectStore):
         reader = _HashingReader(stream, length)
         if not self._bucket_ready:
             self.ensure_bucket()
-        if length == 0:
-            reader.read(1)  # the SDK reads nothing for length 0: make sure nothing follows
         try:
-            # one part in flight: bounded memory, and no part upload can race the abort
-            # the SDK sends when the source fails
-            self._client.put_object(
+            multipart.upload(
+                self._client,
                 self.bucket,
                 key,
-                reader,  # type: ignore[arg-type]  # duck-typed BinaryIO (read only)
-                length if length is not None else -1,
+                reader,
                 content_type=content_type,
-                part_size=S3_PART_SIZE,
-                num_parallel_uploads=1,
+                part_size=self.part_size,
+                parallel=self.parallel_uploads,
             )
         except Exception as exc:
             if reader.source_error is exc or isinstance(exc, StoreError):
@@ -232,10 +244,11 @@ class S3Store(ObjectStore):
 
     def _chunks(self, response: Any, key: str) -> Iterator[bytes]:
         try:
-            # raw bytes exactly as stored: never undo a Content-Encoding the uploader set
-            for chunk in response.stream(CHUNK_SIZE, decode_content=False):
-                if chunk:
-                    yield chunk
+            # raw bytes exactly as stored: never undo a Content-Encoding the uploader set; each
+            # piece as soon as it has come (one read of the socket, up to CHUNK_SIZE), so that
+            # whoever streams them on is sending while the next piece arrives
+            while chunk := response.read1(CHUNK_SIZE, decode_content=False):
+                yield chunk
         except Exception as exc:
             self._raise(exc, key)
 

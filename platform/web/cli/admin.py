@@ -7,14 +7,9 @@ import secrets
 import click
 from flask.cli import with_appcontext
 
-from jixiao.platform.core import audit
-from jixiao.platform.core.authz import ALL_SCOPES
-from jixiao.platform.core.errors import ValidationFailed
-from jixiao.platform.core.oauth_models import OAuthClient, register_client
-from jixiao.tenants import demo, service, users
-from jixiao.tenants.passwords import hash_password
-
 from . import _rt, main
+
+# each command imports the services it uses when it runs (the `jixiao` command starts light)
 
 # --- tenants / clients -------------------------------------------------------------------------
 
@@ -34,6 +29,9 @@ def tenants_group() -> None:
 @with_appcontext
 def tenants_bootstrap(code: str, name: str, admin_username: str, password: str) -> None:
     """Create the province tenant and its first admin on a fresh install."""
+    from jixiao.platform.core.errors import ValidationFailed
+    from jixiao.tenants import demo, users
+
     rt = _rt()
     try:
         with rt.db.transaction(system="tenants bootstrap") as s:
@@ -58,6 +56,12 @@ def clients_group() -> None:
 @with_appcontext
 def clients_create(name: str, username: str, scope: str) -> None:
     """Register a confidential client for the client_credentials grant; prints the secret once."""
+    from jixiao.platform.core import audit
+    from jixiao.platform.core.authz import ALL_SCOPES
+    from jixiao.platform.core.oauth_models import OAuthClient
+    from jixiao.tenants import service
+    from jixiao.tenants.passwords import hash_password
+
     rt = _rt()
     scopes = scope.split() or list(ALL_SCOPES)
     unknown = [s for s in scopes if s not in ALL_SCOPES]
@@ -113,6 +117,9 @@ def oauth_clients_group() -> None:
 @with_appcontext
 def oauth_clients_add(name: str, redirect_uris: tuple[str, ...], public: bool, scope: str) -> None:
     """Register a client; prints its client_id and, for a confidential client, its secret (once)."""
+    from jixiao.platform.core.errors import ValidationFailed
+    from jixiao.platform.core.oauth_models import register_client
+
     try:
         with _rt().db.transaction(system="oauth clients add") as s:
             client, secret = register_client(

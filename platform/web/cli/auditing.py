@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import with_appcontext
 
-from jixiao.platform.core import audit, audit_anchor
-from jixiao.platform.core.db import utcnow
-from jixiao.platform.core.runtime import Runtime
-
 from . import _rt, main
+
+if TYPE_CHECKING:
+    from jixiao.platform.core.runtime import Runtime
 
 # --- audit -------------------------------------------------------------------------------------
 
@@ -31,6 +30,8 @@ def audit_verify(anchors: bool) -> None:
     """Walk the hash chain; exit 1 naming the first broken event. With --anchors, also every anchor
     (its signature, its predecessor, every event it covers): a chain rewritten consistently inside
     the database verifies on its own, not against its anchors."""
+    from jixiao.platform.core import audit, audit_anchor
+
     rt = _rt()
     public = None
     if anchors:
@@ -65,6 +66,9 @@ def audit_verify(anchors: bool) -> None:
 def audit_anchor_command(new_key: bool) -> None:
     """Sign the events since the last anchor with JIXIAO_AUDIT_ANCHOR_KEY and write the anchor to
     the object store (audit-anchors/) and to stdout — on a schedule (the chart's CronJob)."""
+    from jixiao.platform.core import audit_anchor
+    from jixiao.platform.core.db import utcnow
+
     if new_key:
         key = audit_anchor.new_key()
         click.echo(f"JIXIAO_AUDIT_ANCHOR_KEY={key}")
@@ -96,6 +100,8 @@ def audit_anchor_command(new_key: bool) -> None:
 
 
 def _anchor_public_key(rt: Runtime) -> Any:
+    from jixiao.platform.core import audit_anchor
+
     settings = rt.settings
     try:
         if settings.audit_anchor_public_key:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
-from gunicorn.app.base import BaseApplication
-from gunicorn.glogging import Logger as GunicornLogger
 
 from jixiao.platform.core import logs
 from jixiao.platform.core.config import Settings
 
-from . import _create_app, _rt, main
+from . import _rt, main
 
 # --- serve -------------------------------------------------------------------------------------
 
@@ -60,6 +56,8 @@ def serve(
     except (ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
     logs.configure(settings)
+    from .wsgi_server import GunicornApp, GunicornLogger  # gunicorn: only when serving
+
     options: dict[str, Any] = {
         "bind": [bind or settings.bind],
         "workers": workers or settings.web_workers,
@@ -68,7 +66,7 @@ def serve(
         "timeout": timeout or settings.web_timeout,
         "graceful_timeout": settings.web_graceful_timeout if graceful_timeout is None else graceful_timeout,
         "loglevel": settings.log_level.lower(),
-        "logger_class": type("JixiaoGunicornLogger", (_GunicornLogger,), {"formatter": fmt}),
+        "logger_class": type("JixiaoGunicornLogger", (GunicornLogger,), {"formatter": fmt}),
         "accesslog": None,  # jixiao.access logs each request (access_log.py), without its query string
         "errorlog": "-",
         "proc_name": "jixiao",
@@ -77,33 +75,7 @@ def serve(
         # no control socket in $HOME: it is read-only in the chart, and two servers would share it
         "control_socket_disable": True,
     }
-    _GunicornApp(options).run()
-
-
-class _GunicornLogger(GunicornLogger):
-    """gunicorn's own lines (boot, signals, worker exits) in the app's format (JIXIAO_LOG_FORMAT)."""
-
-    formatter: logging.Formatter = logging.Formatter(logs.TEXT_FORMAT)
-
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        for handler in self.error_log.handlers:
-            handler.setFormatter(self.formatter)
-
-
-class _GunicornApp(BaseApplication):
-    """gunicorn run from code: the options above, and `create_app()` built in each worker."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return _create_app()
+    GunicornApp(options).run()
 
 
 # --- worker ------------------------------------------------------------------------------------
@@ -120,7 +92,12 @@ def worker(burst: bool) -> None:
     here installs another, and its log lines go through the app's root handler (JIXIAO_LOG_FORMAT)."""
     from rq.worker import Worker
 
+    from jixiao.platform.core.documents.writers import preload
+
     rt = _rt()
     if rt.jobs.embedded:
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在应用进程内执行，无需单独的 worker")
+    # RQ forks a process for each job: what is imported here is imported once, not in every job —
+    # the document engines (python-docx, matplotlib, WeasyPrint) the app itself no longer imports
+    preload()
     Worker([rt.jobs.queue], connection=rt.jobs.connection).work(burst=burst, with_scheduler=True)

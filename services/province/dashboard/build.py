@@ -1,5 +1,14 @@
-"""The dashboard's statements (a fixed set whatever the number of tenants and projects) and their
-assembly into city groups and totals; see the package's docstring for the walls."""
+"""The dashboard's statements — two, whatever the number of tenants and projects — and their
+assembly into city groups and totals; see the package's docstring for the walls.
+
+1. the program (through its own wall rule) and the caller's tenant, in one row;
+2. every participating tenant under the caller, each with its pilot report and its projects in the
+   program, each project with every fact the dashboard shows: one row per project (or per tenant
+   without one), the facts joined in by project — the current stage's row, an approved 结果应用,
+   the latest monitoring round with its lines counted by colour, the approved self-evaluation, the
+   accepted key evaluation, open corrections and rectification items counted, the latest spot
+   check with its finding's status. Aggregated in the database, in grouped subqueries scoped to the
+   program's projects under the caller; Python only reads the rows in order and adds up totals."""
 
 from __future__ import annotations
 
@@ -8,8 +17,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy import Row, Select, case, func, select
+from sqlalchemy.orm import Session, aliased, join, lazyload
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize
@@ -40,10 +49,6 @@ from .rows import (
 # --- the statements -------------------------------------------------------------------------------
 
 
-def _in_scope(program_id: int, tenant_ids: Select[Any]) -> ColumnElement[bool]:
-    return (Project.program_id == program_id) & Project.tenant_id.in_(tenant_ids)
-
-
 def _rate(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
     if part is None or not whole:
         return None
@@ -51,235 +56,305 @@ def _rate(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
 
 
 def _scoped(statement: Select[Any]) -> Select[Any]:
-    """A fact statement that scopes itself to the caller's subtree (`_in_scope`, `tenant_ids`): past
-    the walls explicitly, since they would only repeat that scope as thousands of bound ids."""
+    """A statement that scopes itself to the caller's subtree (`_facts`): past the walls
+    explicitly, since they would only repeat that scope for every walled class it reads. (The
+    facts statement must be: the walls' criteria for an aliased class in its outer joins come out
+    against the table's own name — invalid SQL, SQLAlchemy 2.1.)"""
     return statement.execution_options(all_tenants=True)
+
+
+def _program_and_root(
+    session: Session, actor: Actor, program_id: int, city_code: str | None
+) -> tuple[Program, Tenant, Tenant | None]:
+    """The program as its own wall lets the caller read it (that one class's rule, not every walled
+    class's), without its participants (one row each: thousands in a big province); the caller's
+    tenant and the filter's city (tenants are public data, never walled) in the same row. The
+    service's look-up then finds the program in the session (held here: the identity map keeps
+    weak references), or asks behind the walls and answers 404."""
+    city = aliased(Tenant)
+    source = join(Program, Tenant, Tenant.id == actor.tenant_id)
+    entities: list[Any] = [Program, Tenant]
+    if city_code is not None:
+        source = source.outerjoin(city, city.code == city_code)
+        entities.append(city)
+    statement = (
+        select(*entities)
+        .select_from(source)
+        .where(Program.id == program_id, Program.wall_read_criteria(actor))
+        .options(lazyload(Program.participants))
+    )
+    seen = session.execute(_scoped(statement)).first()
+    program = get_program(session, actor, program_id)
+    assert seen is None or seen[0] is program
+    root = seen[1] if seen is not None else None
+    if root is None:  # not reached: the walls let nobody read a program its own rule hides
+        root = session.get(Tenant, actor.tenant_id, execution_options={"all_tenants": True})
+    assert root is not None
+    return program, root, seen[2] if seen is not None and city_code is not None else None
+
+
+def _facts(program: Program, root: Tenant, city: Tenant | None) -> Select[Any]:
+    """Statement 2 (see the module's docstring): ordered by tenant code, then project id."""
+    parent = aliased(Tenant)
+    # a city filter narrows the statement to that city's subtree (a superset of what `_assemble`
+    # keeps, which applies the filter exactly) — as a subtree, which the planner estimates from
+    # the paths' statistics (an OR of two codes it takes for a row or two, and loops)
+    narrower = [] if city is None else [within(Tenant.id, Tenant.path, city.id, city.path)]
+    scope = (
+        select(
+            Tenant.id,
+            Tenant.code,
+            Tenant.name,
+            Tenant.level,
+            parent.code.label("parent_code"),
+        )
+        .join(
+            ProgramTenant,
+            (ProgramTenant.tenant_id == Tenant.id) & (ProgramTenant.program_id == program.id),
+        )
+        .outerjoin(parent, parent.id == Tenant.parent_id)
+        .where(within(Tenant.id, Tenant.path, root.id, root.path), *narrower)
+        .cte("scope")
+    )
+    projects = (
+        select(
+            Project.id,
+            Project.tenant_id,
+            Project.name,
+            Project.stage,
+            Project.status,
+            Project.budget_amount,
+        )
+        .where(Project.program_id == program.id, Project.tenant_id.in_(select(scope.c.id)))
+        .cte("scoped_projects")
+    )
+    in_scope = select(projects.c.id)
+    # the latest round of each project (one per project and period)
+    latest = (
+        select(MonitoringRound.project_id, func.max(MonitoringRound.period).label("period"))
+        .where(MonitoringRound.project_id.in_(in_scope))
+        .group_by(MonitoringRound.project_id)
+        .subquery("latest")
+    )
+    rounds = (
+        select(
+            MonitoringRound.id,
+            MonitoringRound.project_id,
+            MonitoringRound.period,
+            MonitoringRound.budget_executed,
+            MonitoringRound.execution_rate,
+            MonitoringRound.time_progress,
+        )
+        .join(
+            latest,
+            (MonitoringRound.project_id == latest.c.project_id) & (MonitoringRound.period == latest.c.period),
+        )
+        .cte("latest_rounds")
+    )
+    # its lines counted by warning and by forecast warning
+    colours = (
+        select(
+            MonitoringLine.round_id,
+            *(
+                func.sum(case((column == colour, 1), else_=0)).label(f"{prefix}_{colour}")
+                for prefix, column in (("w", MonitoringLine.warning), ("f", MonitoringLine.forecast_warning))
+                for colour in COLOURS
+            ),
+        )
+        .where(MonitoringLine.round_id.in_(select(rounds.c.id)))
+        .group_by(MonitoringLine.round_id)
+        .subquery("colours")
+    )
+
+    def open_count(model: Any, name: str) -> Any:
+        return (
+            select(model.project_id, func.count().label("n"))
+            .where(model.project_id.in_(in_scope), model.status != "closed")
+            .group_by(model.project_id)
+            .subquery(name)
+        )
+
+    corrections = open_count(Correction, "open_corrections")
+    rectifications = open_count(RectificationItem, "open_rectifications")
+    # the latest spot check of each project, and the finding it opened (its latest, if several)
+    last_check = (
+        select(SpotCheckItem.project_id, func.max(SpotCheckItem.id).label("id"))
+        .where(SpotCheckItem.project_id.in_(in_scope))
+        .group_by(SpotCheckItem.project_id)
+        .cte("last_checks")
+    )
+    check = aliased(SpotCheckItem)
+    findings = (
+        select(Correction.spot_check_item_id, func.max(Correction.id).label("id"))
+        .where(Correction.spot_check_item_id.in_(select(last_check.c.id)))
+        .group_by(Correction.spot_check_item_id)
+        .subquery("findings")
+    )
+    finding = aliased(Correction)
+    current = aliased(ProjectStage)  # the row of the project's current stage
+    applied = aliased(ProjectStage)  # its 结果应用 row, once approved (every stage done)
+    return (
+        select(
+            scope.c.id,
+            scope.c.code,
+            scope.c.name,
+            scope.c.level,
+            scope.c.parent_code,
+            PilotReport.id,
+            PilotReport.status,
+            PilotReport.submitted_version,
+            projects.c.id,
+            projects.c.name,
+            projects.c.stage,
+            projects.c.status,
+            projects.c.budget_amount,
+            current.status,
+            applied.id,
+            rounds.c.period,
+            rounds.c.budget_executed,
+            rounds.c.execution_rate,
+            rounds.c.time_progress,
+            *(colours.c[f"{p}_{colour}"] for p in ("w", "f") for colour in COLOURS),
+            SelfEvaluation.id,
+            SelfEvaluation.score,
+            SelfEvaluation.grade,
+            SelfEvaluation.budget_executed,
+            KeyEvaluation.score,
+            KeyEvaluation.grade,
+            corrections.c.n,
+            rectifications.c.n,
+            check.status,
+            finding.status,
+        )
+        .select_from(scope)
+        .outerjoin(
+            PilotReport, (PilotReport.program_id == program.id) & (PilotReport.tenant_id == scope.c.id)
+        )
+        .outerjoin(projects, projects.c.tenant_id == scope.c.id)
+        .outerjoin(current, (current.project_id == projects.c.id) & (current.stage == projects.c.stage))
+        .outerjoin(
+            applied,
+            (applied.project_id == projects.c.id)
+            & (applied.stage == "result_application")
+            & (applied.status == "approved"),
+        )
+        .outerjoin(rounds, rounds.c.project_id == projects.c.id)
+        .outerjoin(colours, colours.c.round_id == rounds.c.id)
+        .outerjoin(
+            SelfEvaluation,
+            (SelfEvaluation.project_id == projects.c.id) & (SelfEvaluation.status == "approved"),
+        )
+        .outerjoin(
+            KeyEvaluation,
+            (KeyEvaluation.project_id == projects.c.id) & (KeyEvaluation.status == "accepted"),
+        )
+        .outerjoin(corrections, corrections.c.project_id == projects.c.id)
+        .outerjoin(rectifications, rectifications.c.project_id == projects.c.id)
+        .outerjoin(last_check, last_check.c.project_id == projects.c.id)
+        .outerjoin(check, check.id == last_check.c.id)
+        .outerjoin(findings, findings.c.spot_check_item_id == check.id)
+        .outerjoin(finding, finding.id == findings.c.id)
+        .order_by(scope.c.code, projects.c.id)
+    )
 
 
 def build(session: Session, actor: Actor, program_id: int, filters: Filters, today: date) -> Dashboard:
     authorize(actor, "province.dashboard")
     filters.check()
-    # the program as its own wall lets the caller read it (that one class's rule, not every walled
-    # class's), without its participants (one row each: thousands in a big province); the service's
-    # look-up then finds it in the session (held here: the identity map keeps weak references), or
-    # asks behind the walls and answers 404
-    seen = session.execute(
-        select(Program)
-        .where(Program.id == program_id, Program.wall_read_criteria(actor))
-        .options(lazyload(Program.participants))
-        .execution_options(all_tenants=True)
-    ).scalar_one_or_none()
-    program = get_program(session, actor, program_id)
-    assert seen is None or seen is program
-    # the tenants are public data, never walled: the option only spares the walls' work
-    root = session.get(Tenant, actor.tenant_id, execution_options={"all_tenants": True})
-    assert root is not None
-    parent = aliased(Tenant)
-    subtree = within(Tenant.id, Tenant.path, root.id, root.path)
-    # a city filter narrows the statements to that city and its counties (a superset of what
-    # `_assemble` keeps, which applies the filter exactly)
-    city = [or_(Tenant.code == filters.city, parent.code == filters.city)] if filters.city else []
-    tenant_ids = (
-        select(Tenant.id)
-        .join(ProgramTenant, ProgramTenant.tenant_id == Tenant.id)
-        .outerjoin(parent, parent.id == Tenant.parent_id)
-        .where(ProgramTenant.program_id == program.id, subtree, *city)
-    )
-    # 1. the participating tenants under the caller, with their parents' codes
-    readable = actor.readable_tenant_ids
-    tenants = {
-        tid: TenantRow(tid, code, name, level, parent_code)
-        for tid, code, name, level, parent_code in session.execute(
-            _scoped(
-                select(Tenant.id, Tenant.code, Tenant.name, Tenant.level, parent.code)
-                .join(ProgramTenant, ProgramTenant.tenant_id == Tenant.id)
-                .outerjoin(parent, parent.id == Tenant.parent_id)
-                .where(ProgramTenant.program_id == program.id, subtree, *city)
-                .order_by(Tenant.code)
-            )
-        ).all()
-        if tid in readable
-    }
-    scope = _in_scope(program.id, tenant_ids)
-    # 2. the projects (columns only: nothing lazy)
-    projects: dict[int, ProjectRow] = {}
-    owner: dict[int, int] = {}
-    for pid, tid, name, stage, status, budget in session.execute(
-        _scoped(
-            select(
-                Project.id,
-                Project.tenant_id,
-                Project.name,
-                Project.stage,
-                Project.status,
-                Project.budget_amount,
-            )
-            .where(scope)
-            .order_by(Project.id)
-        )
-    ).all():
-        if tid in tenants:
-            projects[pid] = ProjectRow(pid, name, stage, status, Decimal(budget))
-            owner[pid] = tid
-    # 3. stage rows: overdue stages (the current one past its deadline, not approved) and completion
-    # — only the rows these can come from: each project's current stage, and an approved 结果应用
+    program, root, city = _program_and_root(session, actor, program_id, filters.city)
     deadlines = {k: date.fromisoformat(v) for k, v in (program.deadlines or {}).items()}
-    for pid, stage, status in session.execute(
-        _scoped(
-            select(ProjectStage.project_id, ProjectStage.stage, ProjectStage.status)
-            .join(Project, Project.id == ProjectStage.project_id)
-            .where(
-                scope,
-                or_(
-                    ProjectStage.stage == Project.stage,
-                    (ProjectStage.stage == "result_application") & (ProjectStage.status == "approved"),
-                ),
-            )
-        )
-    ).all():
-        if pid not in projects:
+    readable = actor.readable_tenant_ids
+    keeps = filters.keeps
+    tenants: dict[int, TenantRow] = {}
+    if filters.city is not None and city is None:  # no such tenant: nothing to show
+        return _assemble(program, root, tenants, filters)
+    for (
+        tid,
+        code,
+        name,
+        level,
+        parent_code,
+        report_id,
+        report_status,
+        report_version,
+        pid,
+        project_name,
+        stage,
+        status,
+        budget,
+        stage_status,
+        applied,
+        period,
+        executed,
+        rate,
+        progress,
+        w_green,
+        w_yellow,
+        w_red,
+        f_green,
+        f_yellow,
+        f_red,
+        evaluation,
+        score,
+        grade,
+        evaluated,
+        key_score,
+        key_grade,
+        open_corrections,
+        open_rectifications,
+        spot_check,
+        finding,
+    ) in session.execute(_scoped(_facts(program, root, city))).all():
+        if tid not in readable:  # the walls' own answer, row by row
             continue
-        row = projects[pid]
+        tenant = tenants.get(tid)
+        if tenant is None:
+            tenant = tenants[tid] = TenantRow(
+                tid, code, name, level, parent_code, [], report_id, report_status, report_version
+            )
+        if pid is None:
+            continue
         due = deadlines.get(stage)
-        if (
-            row.status == "active"
-            and stage == row.stage
-            and status not in ("approved", "closed")
+        overdue = (
+            [stage]
+            if status == "active"
+            and stage_status is not None
+            and stage_status not in ("approved", "closed")
             and due is not None
             and today > due
-        ):
-            row.overdue.append(stage)
-        if stage == "result_application" and status == "approved":
-            row.complete = True
-    # 4. the latest round of each project: budget execution, time progress
-    latest = (
-        select(MonitoringRound.project_id, func.max(MonitoringRound.period).label("period"))
-        .join(Project, Project.id == MonitoringRound.project_id)
-        .where(scope)
-        .group_by(MonitoringRound.project_id)
-        .subquery()
-    )
-    on_latest = (MonitoringRound.project_id == latest.c.project_id) & (
-        MonitoringRound.period == latest.c.period
-    )
-    for pid, period, executed, rate, progress in session.execute(
-        _scoped(
-            select(
-                MonitoringRound.project_id,
-                MonitoringRound.period,
-                MonitoringRound.budget_executed,
-                MonitoringRound.execution_rate,
-                MonitoringRound.time_progress,
-            ).join(latest, on_latest)
+            else []
         )
-    ).all():
-        if pid not in projects:
-            continue
-        row = projects[pid]
-        row.latest_period, row.budget_executed = period, executed
-        row.budget_execution_rate, row.time_progress = rate, progress
-    # 5. the latest round's lines counted by warning and by forecast warning (a row per project)
-    counts = [
-        func.sum(case((column == colour, 1), else_=0))
-        for column in (MonitoringLine.warning, MonitoringLine.forecast_warning)
-        for colour in COLOURS
-    ]
-    for pid, *found in session.execute(
-        _scoped(
-            select(MonitoringRound.project_id, *counts)
-            .join(MonitoringLine, MonitoringLine.round_id == MonitoringRound.id)
-            .join(latest, on_latest)
-            .group_by(MonitoringRound.project_id)
+        budget = Decimal(budget)
+        if evaluation is not None and evaluated is not None:  # the approved self-evaluation's
+            executed, rate = evaluated, _rate(evaluated, budget)
+        row = ProjectRow(
+            pid,
+            project_name,
+            stage,
+            status,
+            budget,
+            overdue,
+            {"green": int(w_green or 0), "yellow": int(w_yellow or 0), "red": int(w_red or 0)},
+            {"green": int(f_green or 0), "yellow": int(f_yellow or 0), "red": int(f_red or 0)},
+            period,
+            executed,
+            rate,
+            progress,
+            grade,
+            score,
+            key_grade,
+            key_score,
+            open_corrections or 0,
+            open_rectifications or 0,
+            "rectified" if spot_check == "rectify" and finding == "closed" else spot_check,
+            applied is not None,
         )
-    ).all():
-        if pid not in projects:
-            continue
-        row = projects[pid]
-        for n, colour in enumerate(COLOURS):
-            row.warnings[colour] += int(found[n] or 0)
-            row.forecast_warnings[colour] += int(found[len(COLOURS) + n] or 0)
-    # 6. the self-evaluations (the approved one's grade; its execution replaces the round's)
-    for pid, status, score, grade, executed in session.execute(
-        _scoped(
-            select(
-                SelfEvaluation.project_id,
-                SelfEvaluation.status,
-                SelfEvaluation.score,
-                SelfEvaluation.grade,
-                SelfEvaluation.budget_executed,
-            )
-            .join(Project, Project.id == SelfEvaluation.project_id)
-            .where(scope)
-        )
-    ).all():
-        if status == "approved" and pid in projects:
-            row = projects[pid]
-            row.grade, row.score = grade, score
-            if executed is not None:
-                row.budget_executed = executed
-                row.budget_execution_rate = _rate(executed, row.budget)
-    # 7. the key evaluations (the accepted one's grade)
-    for pid, status, score, grade in session.execute(
-        _scoped(
-            select(KeyEvaluation.project_id, KeyEvaluation.status, KeyEvaluation.score, KeyEvaluation.grade)
-            .join(Project, Project.id == KeyEvaluation.project_id)
-            .where(scope)
-        )
-    ).all():
-        if status == "accepted" and pid in projects:
-            projects[pid].key_evaluation_grade, projects[pid].key_evaluation_score = grade, score
-    # 8.–9. open corrections and rectification items, counted per project
-    for model, attr in ((Correction, "open_corrections"), (RectificationItem, "open_rectifications")):
-        for pid, count in session.execute(
-            _scoped(
-                select(model.project_id, func.count())
-                .join(Project, Project.id == model.project_id)
-                .where(scope, model.status != "closed")
-                .group_by(model.project_id)
-            )
-        ).all():
-            if pid in projects:
-                setattr(projects[pid], attr, count)
-    # 10. the latest spot check of each project (抽查: its result, 整改完成 once its finding closed)
-    for pid, status, finding in session.execute(
-        _scoped(
-            select(SpotCheckItem.project_id, SpotCheckItem.status, Correction.status)
-            .join(Project, Project.id == SpotCheckItem.project_id)
-            .outerjoin(Correction, Correction.spot_check_item_id == SpotCheckItem.id)
-            .where(scope)
-            .order_by(SpotCheckItem.id)
-        )
-    ).all():
-        if pid in projects:
-            projects[pid].spot_check = "rectified" if status == "rectify" and finding == "closed" else status
-    # 11. the pilot reports
-    for tid, rid, status, version in session.execute(
-        _scoped(
-            select(
-                PilotReport.tenant_id, PilotReport.id, PilotReport.status, PilotReport.submitted_version
-            ).where(PilotReport.program_id == program.id, PilotReport.tenant_id.in_(tenant_ids))
-        )
-    ).all():
-        if tid in tenants:
-            tenants[tid].report_id, tenants[tid].report_status, tenants[tid].report_version = (
-                rid,
-                status,
-                version,
-            )
-    return _assemble(program, root, tenants, projects, owner, filters)
+        if keeps(row):
+            tenant.projects.append(row)
+    return _assemble(program, root, tenants, filters)
 
 
-def _assemble(
-    program: Program,
-    root: Tenant,
-    tenants: dict[int, TenantRow],
-    projects: dict[int, ProjectRow],
-    owner: dict[int, int],
-    filters: Filters,
-) -> Dashboard:
-    for pid, row in projects.items():
-        if filters.keeps(row) and owner[pid] in tenants:
-            tenants[owner[pid]].projects.append(row)
+def _assemble(program: Program, root: Tenant, tenants: dict[int, TenantRow], filters: Filters) -> Dashboard:
     by_city: dict[str, list[TenantRow]] = defaultdict(list)
     names: dict[str, str] = {}
     for t in tenants.values():

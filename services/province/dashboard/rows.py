@@ -26,7 +26,7 @@ def _may_see(actor: Actor) -> None:
         raise Forbidden("汇总看板供省级和市级查看（县区请查看本地区的项目）")
 
 
-@dataclass
+@dataclass(slots=True)  # thousands a request: no __dict__ each
 class ProjectRow:
     id: int
     name: str
@@ -57,7 +57,7 @@ class ProjectRow:
     complete: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class TenantRow:
     id: int
     code: str
@@ -101,24 +101,35 @@ class Totals:
         self.tenants += 1
         key = tenant.report_status or "none"
         self.reports[key] = self.reports.get(key, 0) + 1
+        # (thousands of projects a request: the totals' parts as locals, added in the same order)
+        stages, warnings, forecasts = self.stages, self.warnings, self.forecast_warnings
+        grades, key_grades, spot_checks = self.grades, self.key_evaluation_grades, self.spot_checks
+        budget, executed = self.budget, self.budget_executed
+        overdue = corrections = rectifications = 0
         for p in projects:
-            self.projects += 1
             stage = p.stage_name
-            self.stages[stage] = self.stages.get(stage, 0) + 1
-            self.overdue += bool(p.overdue)
-            for colour in COLOURS:
-                self.warnings[colour] += p.warnings[colour]
-                self.forecast_warnings[colour] += p.forecast_warnings[colour]
+            stages[stage] = stages.get(stage, 0) + 1
+            if p.overdue:
+                overdue += 1
+            for colour, count in p.warnings.items():
+                warnings[colour] += count
+            for colour, count in p.forecast_warnings.items():
+                forecasts[colour] += count
             if p.grade:
-                self.grades[p.grade] += 1
+                grades[p.grade] += 1
             if p.key_evaluation_grade:
-                self.key_evaluation_grades[p.key_evaluation_grade] += 1
-            self.budget += p.budget
-            self.budget_executed += p.budget_executed or 0
-            self.open_corrections += p.open_corrections
-            self.open_rectifications += p.open_rectifications
+                key_grades[p.key_evaluation_grade] += 1
+            budget += p.budget
+            executed += p.budget_executed or 0
+            corrections += p.open_corrections
+            rectifications += p.open_rectifications
             if p.spot_check:
-                self.spot_checks[p.spot_check] = self.spot_checks.get(p.spot_check, 0) + 1
+                spot_checks[p.spot_check] = spot_checks.get(p.spot_check, 0) + 1
+        self.projects += len(projects)
+        self.overdue += overdue
+        self.budget, self.budget_executed = budget, executed
+        self.open_corrections += corrections
+        self.open_rectifications += rectifications
 
     def merge(self, other: Totals) -> None:
         """Another view's totals added in (a city's into the province's): the same sums, and the

@@ -17,6 +17,7 @@ from jixiao.tenants.models import Tenant
 
 from .. import dashboard
 from ..charts import chart_data, cities_of
+from ..dashboard.collector import paused
 from .common import bp, filters_of, program_id_of
 from .export import export_job
 
@@ -29,6 +30,11 @@ PAGE_LISTS_ALL = 200
 @bp.get("/dashboard")
 @login_required
 def dashboard_page() -> Any:
+    with paused():  # tens of thousands of short-lived containers (dashboard/collector.py)
+        return _dashboard_page()
+
+
+def _dashboard_page() -> Any:
     who = actor()
     authorize(who, "province.dashboard")
     s = db()

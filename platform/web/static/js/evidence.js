@@ -85,10 +85,11 @@
   function send(panel, file, purpose, supersedes) {
     return new Promise(function (resolve, reject) {
       var form = new FormData();
-      form.append("file", file, file.name);
+      // the fields before the file: the server checks them before it stores a byte (formdata.py)
       form.append("stage", panel.getAttribute("data-stage"));
       form.append("purpose", purpose);
       if (supersedes) form.append("supersedes", supersedes);
+      form.append("file", file, file.name);
       var xhr = new XMLHttpRequest();
       xhr.open("POST", panel.getAttribute("data-upload-url"));
       xhr.setRequestHeader("X-CSRFToken", csrfToken());
