@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, String, event, false, or_, select, update
+from sqlalchemy import JSON, ColumnElement, ForeignKey, String, event, false, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .actor import Actor
@@ -154,8 +155,21 @@ def _chain_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    # Take the head's lock first (a no-op UPDATE locks the row on PostgreSQL and takes SQLite's
-    # write lock), then read it: concurrent commits chain one after the other.
+    last_id, last_hash = _take_head(session)
+    for ev in pending:
+        last_id += 1
+        ev.id = last_id
+        ev.prev_hash = last_hash
+        ev.hash = last_hash = event_hash(last_hash, ev)
+        session.add(ev)
+    session.flush()
+    _move_head(session, last_id, last_hash)
+
+
+def _take_head(session: Session) -> tuple[int, str]:
+    """The chain's last id and hash, its lock held to the commit. The lock is taken first (a no-op
+    UPDATE locks the row on PostgreSQL and takes SQLite's write lock), then the row read:
+    concurrent commits chain one after the other."""
     locked = session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
@@ -168,20 +182,70 @@ def _chain_pending(session: Session) -> None:
     head = session.execute(
         select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
     ).one()
-    last_id, last_hash = head.last_id, head.last_hash
-    for ev in pending:
-        last_id += 1
-        ev.id = last_id
-        ev.prev_hash = last_hash
-        ev.hash = last_hash = event_hash(last_hash, ev)
-        session.add(ev)
-    session.flush()
+    return int(head.last_id), str(head.last_hash)
+
+
+def _move_head(session: Session, last_id: int, last_hash: str) -> None:
     session.execute(
         update(AuditHead)
         .where(AuditHead.id == 1)
         .values(last_id=last_id, last_hash=last_hash)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event of a batch for `record_many`, as `record` takes it."""
+
+    action: str
+    object_type: str
+    object_id: Any
+    after: Any
+    before: Any = None
+    tenant_id: int | None = None
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    entries: Sequence[Entry],
+    *,
+    write: Callable[[list[dict[str, Any]]], Any] | None = None,
+    batch: int = 1000,
+) -> None:
+    """Chain and write `entries` now, as rows rather than ORM objects (the Excel import's thousands
+    of rows, issue 17); the head's lock is held from here to the commit, as `record`'s commit takes
+    it. `before`/`after` must be JSON already: they are hashed as given. `write` inserts a batch of
+    rows (default: an ORM bulk INSERT)."""
+    if not entries:
+        return
+    insert_batch = write or (lambda rows: session.execute(insert(AuditEvent), rows))
+    last_id, last_hash = _take_head(session)
+    at = utcnow()
+    rows = []
+    for e in entries:
+        last_id += 1
+        row: dict[str, Any] = {
+            "id": last_id,
+            "at": at,
+            "tenant_id": e.tenant_id if e.tenant_id is not None else actor.tenant_id,
+            "user_id": actor.user_id,
+            "username": actor.username,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": None if e.object_id is None else str(e.object_id),
+            "before": e.before,
+            "after": e.after,
+            "request_id": actor.request_id,
+            "prev_hash": last_hash,
+        }
+        # the chain's own hash of the event (an ORM instance a row would cost more than the hash)
+        row["hash"] = last_hash = event_hash(last_hash, cast(AuditEvent, SimpleNamespace(**row)))
+        rows.append(row)
+    for start in range(0, len(rows), batch):
+        insert_batch(rows[start : start + batch])
+    _move_head(session, last_id, last_hash)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -1,5 +1,5 @@
-"""Writing a batch of the library's rows at once (the Excel import at province scale, issue 17), and
-the audit events of a batch chained in one go. No Flask.
+"""Writing a batch of the library's rows at once (the Excel import at province scale, issue 17). No
+Flask.
 
 The ORM's unit of work costs ~100 µs an object, and psycopg converts a long insertmanyvalues
 statement character by character (12,121 indicators took ~10 s of CPU that way). On PostgreSQL a
@@ -13,26 +13,22 @@ a system session), `_guard` applies the flush guard's rule (`wall_may_write`) to
 rows name, every UPDATE names the tenant whose rows it may change, and on PostgreSQL row-level
 security checks each row inserted or updated (the statements run in the walled session).
 
-`record_events` is `audit.record` for many events: it chains them at once (the head's lock, then ids
-and hashes, as `audit`'s commit hook does for the events `record` queued) and inserts them as a
-batch; the events `record` queues later in the transaction are chained after them at commit.
+The audit events of a batch are chained by `audit.record_many` (`write_audit_rows` inserts them as
+batches do); the events `record` queues later in the transaction are chained after them at commit.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
-from jixiao.platform.core.audit import GENESIS, AuditEvent, AuditHead, event_hash
-from jixiao.platform.core.db import utcnow
+from jixiao.platform.core.audit import AuditEvent
 from jixiao.platform.core.errors import WallViolation
 from jixiao.platform.core.tenancy import Walled
 
@@ -175,63 +171,6 @@ def update_versioned(
     return len(session.execute(text(sql), {"rows": payload, "ids": ids, "tenant": tenant_id}).all())
 
 
-@dataclass
-class Event:
-    """One audit event of a batch, as `audit.record` takes it."""
-
-    action: str
-    object_type: str
-    object_id: Any
-    after: Any
-    before: Any = None
-    tenant_id: int | None = None
-
-
-def record_events(session: Session, actor: Actor, events: Sequence[Event]) -> None:
-    """Write `events` to the audit trail now, chained after its head (whose lock the transaction
-    holds from here to its commit, as `audit`'s commit hook would take it). `before`/`after` must
-    be JSON already (str, int, bool, None, lists, dicts with str keys): they are hashed as given."""
-    if not events:
-        return
-    locked = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(last_id=AuditHead.last_id)
-        .execution_options(synchronize_session=False)
-    )
-    if locked.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(AuditHead(id=1, last_id=0, last_hash=GENESIS))
-        session.flush()
-    head = session.execute(
-        select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
-    ).one()
-    last_id, last_hash = int(head.last_id), str(head.last_hash)
-    at = utcnow()
-    rows = []
-    for e in events:
-        last_id += 1
-        row = {
-            "id": last_id,
-            "at": at,
-            "tenant_id": e.tenant_id if e.tenant_id is not None else actor.tenant_id,
-            "user_id": actor.user_id,
-            "username": actor.username,
-            "action": e.action,
-            "object_type": e.object_type,
-            "object_id": None if e.object_id is None else str(e.object_id),
-            "before": e.before,
-            "after": e.after,
-            "request_id": actor.request_id,
-            "prev_hash": last_hash,
-        }
-        # the chain's own hash of the event (an ORM instance a row would cost more than the hash)
-        row["hash"] = last_hash = event_hash(last_hash, cast(AuditEvent, SimpleNamespace(**row)))
-        rows.append(row)
-    for start in range(0, len(rows), BATCH):
-        insert_rows(session, AuditEvent, rows[start : start + BATCH])
-    session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(last_id=last_id, last_hash=last_hash)
-        .execution_options(synchronize_session=False)
-    )
+def audit_writer(session: Session) -> Callable[[list[dict[str, Any]]], Any]:
+    """`audit.record_many`'s `write`: the chained events inserted as a batch of rows."""
+    return lambda rows: insert_rows(session, AuditEvent, rows)

@@ -6,7 +6,7 @@ lock, kept: a concurrent edit fails the job, and RQ's retry judges the file agai
 (codes numbered on from the highest per kind), each indicator with its version snapshot (历史版本)
 exactly as a single create or edit writes it (`service.version_row`), and one audit event per
 indicator (`indicator.create` / `indicator.update`, the same `before`/`after` as a single write's),
-which `run_import` chains right before the commit (`bulk.record_events`) with the summary event
+which `run_import` chains right before the commit (`audit.record_many`) with the summary event
 `indicator.import`. `apply_plan` writes a whole plan.
 
 `run_import` is the job's body (`jobs.import_indicators`): it reads the file (`excel_parse.Reader`,
@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jixiao.platform.core import audit
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.audit import AuditEvent, record
 from jixiao.platform.core.authz import authorize
@@ -75,7 +76,7 @@ class Applied:
     created: int
     updated: int
     unchanged: int
-    events: list[bulk.Event] = field(default_factory=list)  # one per indicator written
+    events: list[audit.Entry] = field(default_factory=list)  # one per indicator written
 
     def counts(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
@@ -92,7 +93,7 @@ class Writer:
         self.nodes: dict[str, Any] = {}
         self.sequences: dict[str, int] | None = None  # numbered on from the highest, once
         self.updated = self.created = 0  # how far into plan.updates / plan.creates
-        self.events: list[bulk.Event] = []
+        self.events: list[audit.Entry] = []
 
     @property
     def written(self) -> int:
@@ -148,7 +149,7 @@ def _update(
     owner: Tenant,
     chunk: Sequence[tuple[Row, Stored, dict[str, Any]]],
     nodes: dict[str, Any],
-    events: list[bulk.Event],
+    events: list[audit.Entry],
 ) -> None:
     now = utcnow()
     rows, versions = [], []
@@ -190,7 +191,7 @@ def _update(
             }
         )
         events.append(
-            bulk.Event(
+            audit.Entry(
                 "indicator.update",
                 "indicator",
                 indicator.id,
@@ -212,7 +213,7 @@ def _create(
     chunk: Sequence[Row],
     nodes: dict[str, Any],
     sequences: dict[str, int],
-    events: list[bulk.Event],
+    events: list[audit.Entry],
 ) -> None:
     shared = owner.level == "province"
     now = utcnow()
@@ -263,7 +264,7 @@ def _create(
             }
         )
         events.append(
-            bulk.Event(
+            audit.Entry(
                 "indicator.create",
                 "indicator",
                 ids[code],
@@ -372,7 +373,7 @@ def run_import(
         if progress is not None:
             progress(99, "提交")
         # the indicators' events, then the summary (chained at the commit, after them)
-        bulk.record_events(session, actor, applied.events)
+        audit.record_many(session, actor, applied.events, write=bulk.audit_writer(session))
         record(
             session,
             IMPORT_EVENT,

@@ -98,6 +98,8 @@ def worker(burst: bool) -> None:
     if rt.jobs.embedded:
         raise click.ClickException("REDIS_URL 未设置：嵌入模式下任务在应用进程内执行，无需单独的 worker")
     # RQ forks a process for each job: what is imported here is imported once, not in every job —
-    # the document engines (python-docx, matplotlib, WeasyPrint) the app itself no longer imports
+    # the document engines (python-docx, matplotlib, WeasyPrint) the app itself no longer imports,
+    # and pypinyin's dictionaries (~1 s; the Excel import spells every name)
     preload()
+    import pypinyin.core  # noqa: F401
     Worker([rt.jobs.queue], connection=rt.jobs.connection).work(burst=burst, with_scheduler=True)
