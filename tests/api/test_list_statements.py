@@ -60,7 +60,7 @@ BUDGET: dict[str, int] = {
     "/api/v1/indicators": 2,
     "/api/v1/indicators/{indicator_id}/versions": 2,
     "/api/v1/me/notifications": 3,
-    "/api/v1/me/tasks": 30,  # the queue gathers each kind (KINDS); 1 and 100 rows cost the same
+    "/api/v1/me/tasks": 45,  # each kind (KINDS) gathers per program: grows with programs (issue 17, open)
     "/api/v1/pilot-reports": 4,
     "/api/v1/programs": 3,
     "/api/v1/programs/{program_id}/spot-checks": 8,

@@ -323,8 +323,10 @@ def test_300_mib_round_trip_in_bounded_memory(api, live_server, project):
         f"largest temp spool {watch.largest_spool / MiB:.0f} MiB"
     )
     assert watch.growth < RSS_BOUND, f"RSS grew by {watch.growth / MiB:.0f} MiB for a 300 MiB file"
-    # the body streamed to the store as it arrived: no temporary file (werkzeug's spool) held it
-    assert watch.largest_spool == 0, watch.largest_spool
+    # the body streamed to the store as it arrived: no temporary file (werkzeug's spool) held it —
+    # a spool of the body would be hundreds of MiB; a few KiB are another thread's (the embedded
+    # pass's in-process jobs)
+    assert watch.largest_spool < MiB, watch.largest_spool
 
 
 def test_a_file_of_exactly_the_limit_is_accepted(api, live_server, unique):
