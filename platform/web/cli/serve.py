@@ -102,4 +102,5 @@ def worker(burst: bool) -> None:
     # and pypinyin's dictionaries (~1 s; the Excel import spells every name)
     preload()
     import pypinyin.core  # noqa: F401
+
     Worker([rt.jobs.queue], connection=rt.jobs.connection).work(burst=burst, with_scheduler=True)
