@@ -25,7 +25,7 @@ from jixiao.tenants.models import Tenant
 
 from .excel_layout import COLUMNS, KEY_HEADERS, TRAILING, YEAR_HEADER, year_header
 from .excel_parse import ParsedFile, Progress, Row, error
-from .models import FRAMEWORK, LEVEL1_OF, FrameworkNode, Indicator
+from .models import AUDITED, FRAMEWORK, LEVEL1_OF, FrameworkNode, Indicator
 from .rules import validate_fields
 from .service import EDITABLE
 
@@ -109,22 +109,7 @@ class Stored:
 
     def to_audit(self) -> dict[str, Any]:
         """`Indicator.to_audit()` of the indicator."""
-        return {
-            "code": self.code,
-            "name": self.name,
-            "level2": self.level2,
-            "category": self.category,
-            "common_class": self.common_class,
-            "kind": self.kind,
-            "scope": self.scope,
-            "value_type": self.value_type,
-            "direction": self.direction,
-            "unit": self.unit,
-            "standard_value": self.standard_value,
-            "value_basis": self.value_basis,
-            "status": self.status,
-            "version": self.version,
-        }
+        return {f: getattr(self, f) for f in AUDITED}
 
 
 def read_stored(session: Session, *criteria: Any) -> list[Stored]:

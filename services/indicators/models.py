@@ -75,6 +75,25 @@ class _LibraryOwned(TenantOwned):
         return or_(own, cls.shared.is_(True)) if actor.tenant_id is None else own
 
 
+# What an indicator's audit events record (`Indicator.to_audit`, and the import's rows: excel_plan)
+AUDITED = (
+    "code",
+    "name",
+    "level2",
+    "category",
+    "common_class",
+    "kind",
+    "scope",
+    "value_type",
+    "direction",
+    "unit",
+    "standard_value",
+    "value_basis",
+    "status",
+    "version",
+)
+
+
 class Indicator(_LibraryOwned, Base):
     """A level-3 indicator (三级指标) of some tenant's library."""
 
@@ -125,22 +144,8 @@ class Indicator(_LibraryOwned, Base):
         return LEVEL1_OF[self.level2.name]
 
     def to_audit(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "level2": self.level2.name if self.level2 else None,
-            "category": self.category,
-            "common_class": self.common_class,
-            "kind": self.kind,
-            "scope": self.scope,
-            "value_type": self.value_type,
-            "direction": self.direction,
-            "unit": self.unit,
-            "standard_value": self.standard_value,
-            "value_basis": self.value_basis,
-            "status": self.status,
-            "version": self.version,
-        }
+        level2 = self.level2.name if self.level2 else None
+        return {f: level2 if f == "level2" else getattr(self, f) for f in AUDITED}
 
 
 # The library's listing order (shared first, then by code): page 1 of 100k rows without a sort.
