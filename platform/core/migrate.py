@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 
 VERSIONS = Path(jixiao.migrations.__file__).resolve().parent / "versions"
 
-# Indexes that migrations create on PostgreSQL only (pg_trgm search), so the models do not declare
-# them; autogenerate must neither drop them nor report them as drift.
+# Indexes that migrations create on PostgreSQL only (pg_trgm search; the row-level security
+# policies' byte-wise subtree range, 0019), so the models do not declare them; autogenerate must
+# neither drop them nor report them as drift.
 DIALECT_ONLY_INDEXES = frozenset(
     f"ix_indicators_{column}_trgm" for column in ("name", "explanation", "name_pinyin", "name_initials")
-)
+) | {"ix_tenants_path_bytes"}
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -166,7 +166,10 @@ class Program(TenantOwned, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    participants: Mapped[list[ProgramTenant]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    # loaded when read (a big province's program has thousands): every query that loads a project or
+    # a report brings its program, which reads its participants only on the programs' own pages;
+    # lists that show them load them (`selectinload`)
+    participants: Mapped[list[ProgramTenant]] = relationship(cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 

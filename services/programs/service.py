@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from jixiao.platform.core.actor import Actor
@@ -42,7 +42,12 @@ def _may_write_programs(actor: Actor) -> None:
 def list_programs(session: Session, actor: Actor, *, page: int = 1, page_size: int = 50) -> Page[Program]:
     authorize(actor, "programs.read")
     return paginate(
-        session, select(Program).order_by(Program.start.desc(), Program.id.desc()), page, page_size
+        session,
+        select(Program)
+        .options(selectinload(Program.participants))
+        .order_by(Program.start.desc(), Program.id.desc()),
+        page,
+        page_size,
     )
 
 

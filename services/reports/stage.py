@@ -131,34 +131,38 @@ def _fill(session: Session, scope: Scope, today: date) -> list[Task]:
     return found
 
 
-def _reports(session: Session, scope: Scope, *statuses: str) -> list[PilotReport]:
+def _reports(session: Session, scope: Scope, status: str, *kinds: tuple[str, str]) -> list[PilotReport]:
+    """The reports in `status` for a scope that acts on them as one of `kinds` ((role, kind) pairs) —
+    none loaded for whoever acts on none (a province reviewer's queue in a province of thousands)."""
     if scope.project_id is not None or scope.project_ids is not None:  # a project's or an evaluator's
         return []
-    return list(session.execute(select(PilotReport).where(PilotReport.status.in_(statuses))).scalars())
+    if not any(scope.acts_as(role, kind) for role, kind in kinds):
+        return []
+    stmt = select(PilotReport).where(PilotReport.status == status)
+    if status == "returned" and scope.tenant_id is not None:  # a return is its own tenant's to revise
+        stmt = stmt.where(PilotReport.tenant_id == scope.tenant_id)
+    return list(session.execute(stmt).scalars())
 
 
 def tasks(session: Session, scope: Scope, today: date) -> list[Task]:
     found = _fill(session, scope, today)
-    if scope.acts_as(AUTHOR, "revise"):
-        for r in _reports(session, scope, "returned"):
-            if scope.tenant_id is not None and r.tenant_id != scope.tenant_id:
-                continue
-            last = r.acceptances[-1] if r.acceptances else None
-            found.append(
-                _task(
-                    "revise",
-                    AUTHOR,
-                    r.program,
-                    r.owner,
-                    r,
-                    today,
-                    what="修改并重新报送试点报告",
-                    since=last.written_at if last else None,
-                    due=deadline_of(r.program),
-                    detail=f"验收意见：{last.opinion}"[:80] if last else "",
-                )
+    for r in _reports(session, scope, "returned", (AUTHOR, "revise")):
+        last = r.acceptances[-1] if r.acceptances else None
+        found.append(
+            _task(
+                "revise",
+                AUTHOR,
+                r.program,
+                r.owner,
+                r,
+                today,
+                what="修改并重新报送试点报告",
+                since=last.written_at if last else None,
+                due=deadline_of(r.program),
+                detail=f"验收意见：{last.opinion}"[:80] if last else "",
             )
-    submitted = _reports(session, scope, "submitted")
+        )
+    submitted = _reports(session, scope, "submitted", (ACCEPTOR, "accept"), (AUTHOR, "opinion"))
     if scope.acts_as(ACCEPTOR, "accept"):
         for r in submitted:
             if scope.tenant_id is not None and r.program.tenant_id != scope.tenant_id:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, contains_eager, defer, selectinload
 
 from jixiao.platform.core.actor import Actor
 from jixiao.services.monitoring.models import Correction
 from jixiao.services.notifications.service import holders, notify
+from jixiao.services.programs.models import Program
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.stages import StagePlugin
 from jixiao.services.tasks.kinds import ROLE_OF, Scope, Task, active, make_task
@@ -35,55 +36,65 @@ def item_href(item: SpotCheckItem) -> str:
     return f"/spot-checks/{item.spot_check_id}/items/{item.id}"
 
 
-def _drawer_items(session: Session, scope: Scope, kind: str, *where: Any) -> list[tuple[SpotCheckItem, str]]:
-    """Items of the checks the scope's tenant drew (everyone's, for the reminders), with the role
-    that acts on them."""
+def _drawer_items(session: Session, scope: Scope) -> list[tuple[SpotCheckItem, str]]:
+    """Items awaiting whoever drew their check — to review (pending), or an answered finding to
+    follow up — of the checks the scope's tenant drew (everyone's, for the reminders), with the role
+    that acts on them. One statement for both: their project from the join it makes anyway (its
+    stage rows unread), the finding with its entries."""
     if scope.project_ids is not None:  # an evaluator
         return []
+    drawers = (checker_role("province"), checker_role("city"))
+    if not any(scope.acts_as(role, kind) for role in drawers for kind in ("check", "follow_up")):
+        return []  # acts on none of them (an editor)
+    project = contains_eager(SpotCheckItem.project)
+    finding = selectinload(SpotCheckItem.finding)  # not its monitoring round nor adjustment: it has neither
+    answered = select(Correction.spot_check_item_id).where(Correction.status == "answered")
     stmt = (
         select(SpotCheckItem, Tenant.level)
-        .join(Project, Project.id == SpotCheckItem.project_id)
+        .join(SpotCheckItem.project)
         .join(Tenant, Tenant.id == SpotCheckItem.checked_by_tenant_id)
-        .where(Project.status == "active", *where)
+        .where(
+            Project.status == "active",
+            or_(SpotCheckItem.status == "pending", SpotCheckItem.id.in_(answered)),
+        )
+        .options(
+            project,
+            project.lazyload(Project.stages),
+            project.defaultload(Project.program).defer(Program.settings),  # its deadlines, in each row
+            defer(SpotCheckItem.comments),
+            finding.lazyload(Correction.monitoring_round),
+            finding.lazyload(Correction.adjustment),
+        )
         .order_by(SpotCheckItem.id)
     )
     if scope.tenant_id is not None and scope.project_id is None:
         stmt = stmt.where(SpotCheckItem.checked_by_tenant_id == scope.tenant_id)
     if scope.project_id is not None:
         stmt = stmt.where(SpotCheckItem.project_id == scope.project_id)
-    found = []
-    for item, level in session.execute(stmt).all():
-        role = checker_role(level)
-        if scope.acts_as(role, kind):
-            found.append((item, role))
-    return found
+    return [(item, checker_role(level)) for item, level in session.execute(stmt).all()]
 
 
 def tasks(session: Session, scope: Scope, today: date) -> list[Task]:
-    found = [
-        make_task(
-            "check",
-            item.project,
-            TRACK,
-            role,
-            None,
-            today,
-            deadline=None,
-            what="审查抽中项目的绩效目标（完整性、相关性、适当性、可行性）",
-            href=item_href(item),
-            item=str(item.id),
-        )
-        for item, role in _drawer_items(session, scope, "check", SpotCheckItem.status == "pending")
-    ]
-    answered = Correction.status == "answered"
-    for item, role in _drawer_items(
-        session,
-        scope,
-        "follow_up",
-        SpotCheckItem.id.in_(select(Correction.spot_check_item_id).where(answered)),
-    ):
+    found = []
+    for item, role in _drawer_items(session, scope):
+        if item.status == "pending" and scope.acts_as(role, "check"):
+            found.append(
+                make_task(
+                    "check",
+                    item.project,
+                    TRACK,
+                    role,
+                    None,
+                    today,
+                    deadline=None,
+                    what="审查抽中项目的绩效目标（完整性、相关性、适当性、可行性）",
+                    href=item_href(item),
+                    item=str(item.id),
+                )
+            )
         finding = item.finding
-        assert finding is not None
+        if finding is None or finding.status != "answered" or not scope.acts_as(role, "follow_up"):
+            continue
         last = finding.entries[-1] if finding.entries else None
         found.append(
             make_task(

@@ -31,10 +31,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, defaultload, lazyload
+from sqlalchemy.orm import Session, lazyload
 
 from jixiao.platform.core.runtime import current_runtime
-from jixiao.services.programs.models import Program
 from jixiao.services.projects.models import Project, ProjectStage
 from jixiao.services.projects.service import stage_deadline
 from jixiao.services.projects.stages import plugins, stage_names
@@ -159,11 +158,9 @@ def local_today() -> date:
     return datetime.now(ZoneInfo(current_runtime().settings.timezone)).date()
 
 
-# A project's program comes with it (joined), and with the program every participant (selectin):
-# thousands of rows in a big province, which no item reads — for each query that loads projects
-# (27 in the reminders' run over 3,000 counties: ~160,000 objects); and its stage rows, which no
-# item reads either (its stage's row is joined where it matters, `open_stages`). Lazy here.
-_UNREAD = (defaultload(Project.program).lazyload(Program.participants), lazyload(Project.stages))
+# A project's stage rows, which no item reads (its stage's row is joined where it matters,
+# `open_stages`): lazy here.
+_UNREAD = (lazyload(Project.stages),)
 
 
 def active(scope: Scope, *entities: Any) -> Select[Any]:

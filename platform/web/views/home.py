@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from jixiao.platform.core.errors import NotFound
 from jixiao.platform.web.pages import own_path
@@ -115,7 +116,11 @@ def index() -> Any:
 def _overview(viewing: Tenant) -> dict[str, Any]:
     """What the viewed tenant takes part in, seen through the walls of the current user."""
     s = db()
-    programs = list(s.execute(select(Program).order_by(Program.start.desc())).scalars())
+    programs = list(
+        s.execute(
+            select(Program).options(selectinload(Program.participants)).order_by(Program.start.desc())
+        ).scalars()
+    )
     if viewing.level != "province":
         programs = [p for p in programs if any(t.tenant_id == viewing.id for t in p.participants)]
     active = (

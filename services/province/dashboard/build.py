@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Row, Select, case, func, select
-from sqlalchemy.orm import Session, aliased, join, lazyload
+from sqlalchemy.orm import Session, aliased, join
 
 from jixiao.platform.core.actor import Actor
 from jixiao.platform.core.authz import authorize
@@ -81,7 +81,6 @@ def _program_and_root(
         select(*entities)
         .select_from(source)
         .where(Program.id == program_id, Program.wall_read_criteria(actor))
-        .options(lazyload(Program.participants))
     )
     seen = session.execute(_scoped(statement)).first()
     program = get_program(session, actor, program_id)
