@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.dumping import Items
 from jixiao.platform.core.schema import InputSchema
 
 from .models import LEVELS, ROLES
@@ -100,7 +101,7 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
     """`{"items": [...], "total": N, "page": 1, "page_size": 50}`."""
     return Schema.from_dict(
         {
-            "items": fields.List(fields.Nested(item)),
+            "items": Items(item),  # each item by a plan compiled once (platform/core/dumping.py)
             "total": fields.Int(),
             "page": fields.Int(),
             "page_size": fields.Int(),

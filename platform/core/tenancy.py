@@ -20,6 +20,7 @@ Escaping the walls is explicit and greppable: `Database.system_session(reason)` 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, ForeignKey, Select, column, event, false, or_, select, table
@@ -200,40 +201,121 @@ def _apply_walls(state: ORMExecuteState) -> Any:
         raise WallViolation(
             "Core statement on a tenant-owned table; query the ORM model, or escape explicitly"
         )
-    state.statement = state.statement.options(*_wall_options(session, actor, state.is_select))
+    state.statement = state.statement.options(
+        *_wall_options(session, actor, state.is_select, state.statement)
+    )
 
 
 # The options built for recent actors, across sessions: the criteria are immutable expressions of
 # the actor's identity (never of the request), so the next request of the same person reuses them
 # (building ~25 criteria was a sixth of an API request's time, issue 17). Bounded: cleared when full.
-_OPTIONS: dict[tuple[Actor, bool], tuple[Any, ...]] = {}
+_OPTIONS: dict[tuple[Actor, bool], _Walls] = {}
 _OPTIONS_KEPT = 256
 
 
-def _wall_options(session: Session, actor: Actor, reading: bool) -> tuple[Any, ...]:
-    """Every walled class's criteria for this actor, built once per session and kind of statement:
-    a request runs dozens of statements as one actor, and building ~60 criteria for each was a third
-    of the time of the test suite."""
-    built: dict[bool, tuple[Actor, tuple[Any, ...]]] = session.info.setdefault("_wall_options", {})
+def _wall_options(session: Session, actor: Actor, reading: bool, statement: Any) -> tuple[Any, ...]:
+    """The criteria of the walled classes `statement` can reach, for this actor: built once per
+    session and kind of statement (a request runs dozens of statements as one actor), each
+    statement carrying those of the classes it reaches only — every option is walked to key the
+    statement's compiled form, and ~25 of them on each statement was a tenth of an API request. A
+    class's criteria may read another walled class (a role row: its user's), whose criteria then
+    apply inside them: those come along."""
+    built: dict[bool, tuple[Actor, _Walls, dict[Any, tuple[Any, ...]]]]
+    built = session.info.setdefault("_wall_options", {})
     hit = built.get(reading)
-    if hit is not None and hit[0] is actor:
-        return hit[1]
-    key = (replace(actor, request_id=None, client_id=None), reading)
-    options = _OPTIONS.get(key)
+    if hit is None or hit[0] is not actor:
+        key = (replace(actor, request_id=None, client_id=None), reading)
+        walls = _OPTIONS.get(key)
+        if walls is None:
+            walls = _Walls(actor, reading)
+            if len(_OPTIONS) >= _OPTIONS_KEPT:
+                _OPTIONS.clear()
+            _OPTIONS[key] = walls
+        hit = built[reading] = (actor, walls, {})
+    _, walls, chosen = hit
+    reached = reachable(statement)
+    options = chosen.get(reached)
     if options is None:
-        options = tuple(
-            with_loader_criteria(
-                cls,
-                cls.wall_read_criteria(actor) if reading else cls.wall_write_criteria(actor),
-                include_aliases=True,
-            )
-            for cls in _registry
-        )
-        if len(_OPTIONS) >= _OPTIONS_KEPT:
-            _OPTIONS.clear()
-        _OPTIONS[key] = options
-    built[reading] = (actor, options)
+        options = chosen[reached] = walls.options(reached)
     return options
+
+
+class _Walls:
+    """One actor's criteria for every walled class (reading, or bulk writing), and which other
+    walled classes each one's criteria read."""
+
+    def __init__(self, actor: Actor, reading: bool) -> None:
+        criteria = {
+            cls: cls.wall_read_criteria(actor) if reading else cls.wall_write_criteria(actor)
+            for cls in _registry
+        }
+        self.option = {
+            cls: with_loader_criteria(cls, where, include_aliases=True) for cls, where in criteria.items()
+        }
+        self.reads = {cls: reachable(where) for cls, where in criteria.items()}
+
+    def options(self, reached: frozenset[type[Walled]]) -> tuple[Any, ...]:
+        wanted, todo = set(), list(reached)
+        while todo:
+            cls = todo.pop()
+            if cls not in wanted:
+                wanted.add(cls)
+                todo.extend(self.reads[cls])
+        return tuple(self.option[cls] for cls in _registry if cls in wanted)
+
+
+# --- which walled classes a statement reaches ----------------------------------------------------
+
+
+def reachable(statement: Any) -> frozenset[type[Walled]]:
+    """The walled classes whose rows `statement` can read or write: those of every table it names —
+    in joins, subqueries and aliases — and of the paths of its loader options, then of the
+    relationships those load in the same statement (`lazy="joined"`, transitively). A relationship
+    loaded by a statement of its own (select, selectin) gets its own criteria there."""
+    tables: set[Any] = set()
+    for found in find_tables(statement, include_joins=True, include_aliases=True, include_crud=True):
+        tables.add(found)
+        original = getattr(found, "original", None)
+        if original is not None:
+            tables.add(original)
+    mappers: set[Any] = set()
+    for opt in getattr(statement, "_with_options", ()):
+        for element in getattr(opt, "context", ()):
+            for entity in getattr(getattr(element, "path", None), "path", ()):
+                mapper = getattr(entity, "mapper", None)
+                if mapper is not None:
+                    mappers.add(mapper)
+    return _classes_of(frozenset(tables), frozenset(mappers), _generation())
+
+
+def _generation() -> int:
+    """Changes when a model is mapped after the caches below were filled (tests define some)."""
+    return len(_registry[0].metadata.tables) if _registry else 0  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4096)
+def _classes_of(tables: frozenset[Any], mappers: frozenset[Any], generation: int) -> frozenset[type[Walled]]:
+    by_table = _mappers_by_table(generation)
+    todo = [m for t in tables for m in by_table.get(t, ())] + list(mappers)
+    seen: set[Any] = set()
+    while todo:
+        mapper = todo.pop()
+        if mapper in seen:
+            continue
+        seen.add(mapper)
+        todo.extend(rel.mapper for rel in mapper.relationships if rel.lazy == "joined")
+    return frozenset(m.class_ for m in seen if m.class_ in _registry)
+
+
+@lru_cache(maxsize=4)
+def _mappers_by_table(generation: int) -> dict[Any, tuple[Any, ...]]:
+    found: dict[Any, list[Any]] = {}
+    if not _registry:
+        return {}
+    for mapper in _registry[0].__mapper__.registry.mappers:  # type: ignore[attr-defined]
+        for mapped in mapper.tables:
+            found.setdefault(mapped, []).append(mapper)
+    return {mapped: tuple(ms) for mapped, ms in found.items()}
 
 
 @event.listens_for(Session, "before_flush")

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from flask import Request, current_app, request
@@ -73,10 +74,15 @@ def declared_query_fields() -> set[str] | None:
     names: set[str] = set()
     for parameter in doc.get("arguments", {}).get("parameters", []):
         if isinstance(parameter, dict) and parameter.get("in") == "query":
-            schema = parameter["schema"]
-            schema = schema() if isinstance(schema, type) else schema
-            names |= {field.data_key or name for name, field in schema.fields.items()}
+            names |= _names_of(parameter["schema"])
     return names
+
+
+@lru_cache(maxsize=512)
+def _names_of(schema: Any) -> frozenset[str]:
+    """A query schema's parameter names (a schema class is built once, not on every request)."""
+    schema = schema() if isinstance(schema, type) else schema
+    return frozenset(field.data_key or name for name, field in schema.fields.items())
 
 
 def unknown_query_parameters() -> list[str]:
