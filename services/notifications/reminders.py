@@ -27,7 +27,15 @@ from jixiao.services.tasks.service import all_tasks
 from jixiao.tenants.models import User, UserRole
 
 from .models import Delivery, Notification
-from .service import OUTBOUND_KEY, by_username, display_names, enqueue_after_commit, notify
+from .service import (
+    OUTBOUND_KEY,
+    Message,
+    by_username,
+    display_names,
+    enqueue_after_commit,
+    notify,
+    notify_all,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,53 +144,26 @@ class _Due:
     recipients: list[User]
 
 
-def _notify_all(session: Session, batch: list[tuple[_Due, list[User]]], names: dict[str, str]) -> int:
-    """`notify` for many items at once — the same rows in the same order, each user once per key,
-    the same e-mail deliveries queued for after the commit — written in one flush rather than a
-    check and a flush per item (thousands of items over a province). The candidates that already
-    have their reminder are left out beforehand (`_already_told`, on the pair's unique index)."""
-    smtp = bool(current_runtime().settings.smtp_url)
-    notes: list[tuple[Notification, User]] = []
-    seen: set[tuple[int, str]] = set()
+def _messages(
+    batch: list[tuple[_Due, list[User]]], names: dict[str, str]
+) -> list[tuple[Message, list[User]]]:
+    """The reminders of the items due, as `notify_all` writes them (the candidates that already have
+    theirs were left out beforehand: `_already_told`, on the pair's unique index)."""
+    found = []
     for due, users in batch:
         task = due.task
-        body = task.describe(lambda u: names.get(u, u))  # = task_body(session, task)
-        for user in users:
-            if (user.id, due.dedupe_key) in seen:
-                continue
-            seen.add((user.id, due.dedupe_key))
-            note = Notification(
-                user_id=user.id,
-                tenant_id=task.tenant_id,
-                kind="reminder",
-                title=due.title[:200],
-                body=body,
-                link=task.link,
-                project_id=task.project_id,
-                stage=task.stage,
-                dedupe_key=due.dedupe_key,
-            )
-            session.add(note)
-            notes.append((note, user))
-    session.flush()
-    if smtp:
-        deliveries = [
-            Delivery(
-                notification_id=note.id,
-                user_id=user.id,
-                tenant_id=note.tenant_id,
-                channel="email",
-                address=user.email,
-            )
-            for note, user in notes
-            if user.email
-        ]
-        if deliveries:
-            session.add_all(deliveries)
-            session.flush()
-            session.info.setdefault(OUTBOUND_KEY, []).extend(deliveries)
-            enqueue_after_commit(session)
-    return len(notes)
+        message = Message(
+            tenant_id=task.tenant_id,
+            kind="reminder",
+            title=due.title,
+            body=task.describe(lambda u: names.get(u, u)),  # = task_body(session, task)
+            link=task.link,
+            project_id=task.project_id,
+            stage=task.stage,
+            dedupe_key=due.dedupe_key,
+        )
+        found.append((message, users))
+    return found
 
 
 def remind(session: Session, today: date | None = None) -> dict[str, int]:
@@ -191,7 +172,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
 
     Over a province of thousands of tenants: the items' holders, the submitters' display names and
     the reminders already written are read for all items at once, and the new ones written at
-    once (`_notify_all`); a second run on the same day writes, and asks, nothing per item."""
+    once (`notify_all`); a second run on the same day writes, and asks, nothing per item."""
     day = today or local_today()
     due: list[_Due] = []
     for task in all_tasks(session, day):
@@ -226,7 +207,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
     told = _already_told(session, {(u.id, d.dedupe_key) for d in due for u in d.recipients})
     names = display_names(session, [d.task.submitted_by for d in due])
     new = [(d, [u for u in d.recipients if (u.id, d.dedupe_key) not in told]) for d in due]
-    written = _notify_all(session, [(d, users) for d, users in new if users], names)
+    written = len(notify_all(session, _messages([(d, users) for d, users in new if users], names)))
     written += _expiring_grants(session, day)
     # deliveries whose job never ran (Redis down at commit), or whose worker died while sending
     now = utcnow()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, event, func, select, update
@@ -101,6 +102,20 @@ def task_body(session: Session, task: Task) -> str:
 # --- writing ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Message:
+    """What a notification says and where it points; `dedupe_key`: each user gets it once."""
+
+    tenant_id: int | None
+    kind: str
+    title: str
+    body: str = ""
+    link: str = ""
+    project_id: int | None = None
+    stage: str | None = None
+    dedupe_key: str | None = None
+
+
 def notify(
     session: Session,
     users: Iterable[User],
@@ -116,43 +131,61 @@ def notify(
 ) -> list[Notification]:
     """One notification per user (each user once); with a `dedupe_key`, a user who already has that
     key gets nothing new. Email deliveries are queued for after the commit."""
-    created = []
-    seen: set[int] = set()
-    smtp = bool(current_runtime().settings.smtp_url)
-    for user in users:
-        if user.id in seen:
-            continue
-        seen.add(user.id)
+    message = Message(tenant_id, kind, title, body, link, project_id, stage, dedupe_key)
+    recipients = [
+        user
+        for user in users
         # (the unique constraint on user and key stops a concurrent run; the CronJob forbids one)
-        if dedupe_key is not None and _has(session, user.id, dedupe_key):
-            continue
-        note = Notification(
-            user_id=user.id,
-            tenant_id=tenant_id,
-            kind=kind,
-            title=title[:200],
-            body=body,
-            link=link,
-            project_id=project_id,
-            stage=stage,
-            dedupe_key=dedupe_key,
-        )
-        session.add(note)
-        created.append(note)
-        if smtp and user.email:
-            session.flush()
-            delivery = Delivery(
+        if dedupe_key is None or not _has(session, user.id, dedupe_key)
+    ]
+    return notify_all(session, [(message, recipients)])
+
+
+def notify_all(session: Session, batch: Iterable[tuple[Message, Iterable[User]]]) -> list[Notification]:
+    """`notify` for many messages at once, written in one flush (the reminders of a province: thousands):
+    one notification per message and user — each user once per message, or once per `dedupe_key`
+    across the batch — and their email deliveries, queued for after the commit. Whoever already has
+    a message's key is the caller's to leave out (`notify` asks per user; the reminders all at once)."""
+    notes: list[tuple[Notification, User]] = []
+    seen: set[tuple[int, object]] = set()
+    for number, (message, users) in enumerate(batch):
+        once = message.dedupe_key if message.dedupe_key is not None else number
+        for user in users:
+            if (user.id, once) in seen:
+                continue
+            seen.add((user.id, once))
+            note = Notification(
+                user_id=user.id,
+                tenant_id=message.tenant_id,
+                kind=message.kind,
+                title=message.title[:200],
+                body=message.body,
+                link=message.link,
+                project_id=message.project_id,
+                stage=message.stage,
+                dedupe_key=message.dedupe_key,
+            )
+            session.add(note)
+            notes.append((note, user))
+    session.flush()
+    if current_runtime().settings.smtp_url:
+        deliveries = [
+            Delivery(
                 notification_id=note.id,
                 user_id=user.id,
-                tenant_id=tenant_id,
+                tenant_id=note.tenant_id,
                 channel="email",
                 address=user.email,
             )
-            session.add(delivery)
-            session.info.setdefault(OUTBOUND_KEY, []).append(delivery)
+            for note, user in notes
+            if user.email
+        ]
+        if deliveries:
+            session.add_all(deliveries)
+            session.flush()
+            session.info.setdefault(OUTBOUND_KEY, []).extend(deliveries)
             enqueue_after_commit(session)
-    session.flush()
-    return created
+    return [note for note, _ in notes]
 
 
 def _has(session: Session, user_id: int, dedupe_key: str) -> bool:
