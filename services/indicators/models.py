@@ -128,8 +128,12 @@ class Indicator(_LibraryOwned, Base):
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)
     retired_reason: Mapped[str | None] = mapped_column(Text)
     retired_at: Mapped[datetime | None]
-    derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"))
-    origin_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="RESTRICT"))
+    derived_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("indicators.id", ondelete="RESTRICT"), index=True
+    )
+    origin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("indicators.id", ondelete="RESTRICT"), index=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
