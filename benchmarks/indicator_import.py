@@ -61,7 +61,9 @@ from results import Result, emit, summary  # noqa: E402
 from jixiao.platform.core.actor import Actor  # noqa: E402
 from jixiao.platform.core.audit import AuditEvent  # noqa: E402
 from jixiao.platform.core.runtime import Runtime  # noqa: E402
-from jixiao.services.indicators import excel, excel_export, excel_layout  # noqa: E402
+from jixiao.services.indicators import excel  # noqa: E402
+from jixiao.services.indicators.excel import export as xlsx_export  # noqa: E402
+from jixiao.services.indicators.excel import layout  # noqa: E402
 from jixiao.services.indicators.models import LEVEL1_OF, Indicator, IndicatorVersion  # noqa: E402
 from jixiao.tenants import service as tenants  # noqa: E402
 from jixiao.tenants import users  # noqa: E402
@@ -82,11 +84,9 @@ def generate(path: Path, rows: int) -> None:
     rng = random.Random(7)
     level2 = list(LEVEL1_OF)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(excel_layout.SHEET_TITLE)
+    ws = wb.create_sheet(layout.SHEET_TITLE)
     years = ["2022", "2023", "2024"]
-    ws.append(
-        [c.header for c in excel_layout.COLUMNS] + [excel_layout.year_header(y) for y in years] + ["状态"]
-    )
+    ws.append([c.header for c in layout.COLUMNS] + [layout.year_header(y) for y in years] + ["状态"])
     for n in range(rows):
         quantitative = n % 5 != 0
         name = f"{rng.choice(WORDS)}{rng.choice(WORDS)}{rng.choice(MEASURES)}{n:05d}"
@@ -180,7 +180,7 @@ def cells_of(path: Path) -> list[tuple[Any, ...]]:
 def dump(rows: list[tuple[Any, ...]], path: Path) -> None:
     """The baseline of an export: the same cells through openpyxl write-only, nothing else."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(excel_layout.SHEET_TITLE)
+    ws = wb.create_sheet(layout.SHEET_TITLE)
     for values in rows:
         ws.append(values)
     wb.save(path)
@@ -247,7 +247,7 @@ def settle(url: str) -> None:
 def run_job(rt: Runtime, actor: Actor, path: Path, name: str) -> tuple[dict[str, Any], list[int]]:
     """The import as the app runs it: start_import, then the job's status polled until done."""
     with path.open("rb") as stream:
-        job_id = excel.start_import(actor, name, stream, content_type=excel_layout.XLSX_MIME)
+        job_id = excel.start_import(actor, name, stream, content_type=layout.XLSX_MIME)
     seen: list[int] = []
     while True:
         info = rt.jobs.info(job_id, actor)
@@ -387,7 +387,7 @@ def main() -> None:
         session = rt.db.session(first)
         try:
             with exported.open("wb") as out:
-                return excel_export.write_export(session, first, {"owner": "own", "status": "all"}, out)
+                return xlsx_export.write_export(session, first, {"owner": "own", "status": "all"}, out)
         finally:
             session.rollback()
             session.close()

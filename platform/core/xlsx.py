@@ -3,7 +3,7 @@ label cells), a small writer of merged, bordered blocks, the indicator table's l
 cells merged over their lines, people and dates as the tables show them, money in 万元, and the
 print setup (A4 landscape, one page wide, header rows repeated, a print area, page numbers).
 
-No Flask and no capability: the 申报表 (`services/targets/excel_sheet.py`), the 监控表
+No Flask and no capability: the 申报表 (`services/targets/excel/sheet.py`), the 监控表
 (`services/monitoring/excel.py`) and the 自评表 (`services/evaluation/excel.py`) build on it, in
 `jixiao worker` too."""
 

@@ -14,7 +14,7 @@ One sheet 「绩效自评表」, A4 landscape, fitted to the page width, the ind
    points went to the others;
 6. 总分, 自评等级; 评价结论, 存在问题, 改进措施;
 7. the signature block: 项目负责人, 财务负责人 (to sign), 填报人 and 提交日期, the 审核意见 of 初审 and
-   复核 (as the 申报表: `targets.excel_sheet.review_rows`).
+   复核 (as the 申报表: `targets.excel.sheet.review_rows`).
 
 Every point is the one the evaluation service computed (`service.get` / `service.compute`)."""
 
@@ -50,7 +50,7 @@ from jixiao.services.indicators.rules import DIRECTION_LABELS
 from jixiao.services.notifications.service import display_names
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project
-from jixiao.services.targets.excel_sheet import review_rows
+from jixiao.services.targets.excel.sheet import review_rows
 from jixiao.services.targets.models import TargetSet
 
 from . import scoring, service

@@ -15,8 +15,9 @@ from jixiao.platform.web.api.platform import JobStartedSchema
 from jixiao.platform.web.context import actor, db
 from jixiao.tenants.schemas import page_schema
 
-from . import excel, excel_export, library, service, sharing
-from .excel_layout import XLSX_MIME
+from . import excel, library, service, sharing
+from .excel import export
+from .excel.layout import XLSX_MIME
 from .schemas import (
     EXAMPLE,
     CasePatchSchema,
@@ -92,11 +93,11 @@ class IndicatorExport(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Export what the list's filters select as .xlsx (the import layout; `page` is ignored)."""
         filters = {k: v for k, v in args.items() if k not in ("page", "page_size")}
-        body = excel_export.export_xlsx(db(), actor(), filters)
+        body = export.export_xlsx(db(), actor(), filters)
         return Response(
             body,
             mimetype=XLSX_MIME,
-            headers={"Content-Disposition": content_disposition(excel_export.export_filename())},
+            headers={"Content-Disposition": content_disposition(export.export_filename())},
         )
 
 
@@ -114,7 +115,7 @@ class IndicatorImportTemplate(MethodView):
         """The import template: header row, one example row, and a 填写说明 sheet."""
         authorize(actor(), "indicators.read")
         return Response(
-            excel_export.template_xlsx(),
+            export.template_xlsx(),
             mimetype=XLSX_MIME,
             headers={"Content-Disposition": content_disposition("指标库导入模板.xlsx")},
         )

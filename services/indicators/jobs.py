@@ -14,7 +14,7 @@ from jixiao.platform.core.jobs import set_progress
 from jixiao.platform.core.runtime import current_runtime
 from jixiao.platform.core.storage import ObjectNotFound, StoreError
 
-from . import excel_import, excel_parse
+from .excel import importing, parse
 
 
 def import_indicators(actor: Actor, upload_key: str, *, filename: str = "") -> dict[str, Any]:
@@ -37,10 +37,8 @@ def import_indicators(actor: Actor, upload_key: str, *, filename: str = "") -> d
                         out.write(chunk)
             except ObjectNotFound:
                 answered = True
-                return excel_import.failure(
-                    [excel_parse.error(None, None, "上传的文件已不存在，请重新上传")], 0
-                )
-            result = excel_import.run_import(
+                return importing.failure([parse.error(None, None, "上传的文件已不存在，请重新上传")], 0)
+            result = importing.run_import(
                 rt.db,
                 actor,
                 path,

@@ -75,7 +75,7 @@ class _LibraryOwned(TenantOwned):
         return or_(own, cls.shared.is_(True)) if actor.tenant_id is None else own
 
 
-# What an indicator's audit events record (`Indicator.to_audit`, and the import's rows: excel_plan)
+# What an indicator's audit events record (`Indicator.to_audit`, and the import's rows: excel.plan)
 AUDITED = (
     "code",
     "name",

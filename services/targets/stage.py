@@ -140,7 +140,7 @@ PLUGINS = (
         ),
         prints=(Tab("print", "绩效目标申报表", "targets_pages.targets_print", "bi-printer", STAGE),),
         panel="targets/_panel.html",
-        panel_context="jixiao.services.targets.views_common:panel_context",
+        panel_context="jixiao.services.targets.views.common:panel_context",
         tasks=(tasks,),
         labels={
             "set_status": SET_STATUS_NAMES,

@@ -25,9 +25,10 @@ from sqlalchemy import func, select
 
 from jixiao.platform.core.audit import AuditEvent, verify
 from jixiao.platform.core.errors import StaleVersion, WallViolation
-from jixiao.services.indicators import bulk, excel_layout, excel_parse
-from jixiao.services.indicators.excel_import import Writer
-from jixiao.services.indicators.excel_plan import Judge
+from jixiao.services.indicators import bulk
+from jixiao.services.indicators.excel import layout, parse
+from jixiao.services.indicators.excel.importing import Writer
+from jixiao.services.indicators.excel.plan import Judge
 from jixiao.services.indicators.models import LEVEL1_OF, Indicator, IndicatorVersion
 from jixiao.services.indicators.pinyin import name_pinyin_keys
 from jixiao.services.indicators.service import lock_owner, pinyin_keys, version_row
@@ -48,8 +49,8 @@ def workbook(
     row has the first one's name."""
     level2 = list(LEVEL1_OF)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(excel_layout.SHEET_TITLE)
-    ws.append([c.header for c in excel_layout.COLUMNS] + [excel_layout.year_header(y) for y in YEARS])
+    ws = wb.create_sheet(layout.SHEET_TITLE)
+    ws.append([c.header for c in layout.COLUMNS] + [layout.year_header(y) for y in YEARS])
     for n in range(rows):
         number = n + 2  # the Excel row
         quantitative = n % 5 != 0 or number == bad_row
@@ -243,7 +244,7 @@ def test_an_edit_after_the_rows_were_judged_fails_the_import(api, runtime, uniqu
         row[13].value = "97"  # 标准值
     path = tmp_path / "edited.xlsx"
     wb.save(path)
-    parsed = excel_parse.parse_workbook(path)
+    parsed = parse.parse_workbook(path)
 
     actor = actor_of(runtime, "xq.admin")
     session = runtime.db.session(actor)

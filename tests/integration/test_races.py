@@ -41,7 +41,7 @@ from jixiao.platform.core.db import utcnow
 from jixiao.services.evaluation.models import SelfEvaluation, SelfEvaluationReview
 from jixiao.services.evidence.models import Evidence
 from jixiao.services.grants.models import Grant
-from jixiao.services.indicators import excel_import
+from jixiao.services.indicators.excel import importing
 from jixiao.services.indicators.models import Indicator
 from jixiao.services.programs.models import Program
 from jixiao.services.reports.models import PilotReport, PilotReportReview, PilotReportVersion
@@ -478,7 +478,7 @@ def test_concurrent_imports_as_parallel_workers(runtime, api):
                 files.append(path)
             results = parallel(
                 [
-                    lambda path=path: excel_import.run_import(
+                    lambda path=path: importing.run_import(
                         runtime.db, actor, path, filename=path.name, reference=f"race-{uuid.uuid4().hex}"
                     )
                     for path in (files[0], files[1], files[0], files[1])

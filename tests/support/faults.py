@@ -429,13 +429,13 @@ def indicator_workbook(rows: int, tag: str) -> bytes:
     """An import workbook of `rows` new indicators named `故障{tag}-NNNNN` (the benchmark's rows)."""
     from openpyxl import Workbook
 
-    from jixiao.services.indicators import excel_layout
+    from jixiao.services.indicators.excel import layout
     from jixiao.services.indicators.models import LEVEL1_OF
 
     level2 = list(LEVEL1_OF)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(excel_layout.SHEET_TITLE)
-    ws.append([c.header for c in excel_layout.COLUMNS])
+    ws = wb.create_sheet(layout.SHEET_TITLE)
+    ws.append([c.header for c in layout.COLUMNS])
     for n in range(rows):
         quantitative = n % 5 != 0
         name = f"故障{tag}-{n:05d}"

@@ -19,7 +19,7 @@ from jixiao.services.evaluation.models import ACHIEVEMENTS, STATUS_NAMES, TEXTS,
 from jixiao.services.evaluation.scoring import ScoringError
 from jixiao.services.indicators.models import FRAMEWORK
 from jixiao.services.projects.models import Project
-from jixiao.services.targets.excel_sheet import DECISION_NAMES
+from jixiao.services.targets.excel.sheet import DECISION_NAMES
 from jixiao.services.targets.models import COMMENT_KEYS, REVIEW_LEVELS
 
 from .common import Context, money, not_reached, pct, stage_status, text_or, two, when

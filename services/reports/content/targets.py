@@ -11,7 +11,7 @@ from jixiao.platform.core.xlsx import grouped
 from jixiao.services.indicators.models import FRAMEWORK
 from jixiao.services.indicators.rules import DIRECTION_LABELS
 from jixiao.services.projects.models import Project
-from jixiao.services.targets.excel_sheet import DECISION_NAMES, STATUS_NAMES, opinion
+from jixiao.services.targets.excel.sheet import DECISION_NAMES, STATUS_NAMES, opinion
 from jixiao.services.targets.models import REVIEW_LEVELS, TargetLine, TargetSet
 from jixiao.services.targets.service import sets_of
 

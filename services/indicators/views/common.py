@@ -2,8 +2,8 @@
 their routes on (`indicators_pages`, under /indicators), the Chinese names of the library's
 vocabularies for its templates, and the small lookups more than one page needs.
 
-Imported by the page modules (`views_browse`, `views_forms`, `views_sharing`, `views_library`,
-`views_excel`), never the other way round; `views` imports the page modules so that the
+Imported by the page modules (`browse`, `forms`, `sharing`, `library`, `excel`),
+never the other way round; the package's `__init__` imports the page modules so that the
 blueprint it hands to the registry carries every route.
 """
 
@@ -18,9 +18,9 @@ from jixiao.platform.core.errors import Forbidden, NotFound
 from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.pages import may, viewing_other_tenant
 
-from . import service
-from .models import Indicator
-from .rules import (
+from .. import service
+from ..models import Indicator
+from ..rules import (
     DIRECTION_LABELS,
     FIELD_LABELS,
     KIND_LABELS,
@@ -28,7 +28,7 @@ from .rules import (
     VALUE_TYPE_LABELS,
 )
 
-bp = Blueprint("indicators_pages", __name__, url_prefix="/indicators", template_folder="templates")
+bp = Blueprint("indicators_pages", __name__, url_prefix="/indicators", template_folder="../templates")
 
 STATUS_LABELS = {"active": "在用", "retired": "已退出"}
 PROPOSAL_STATUS = {"pending": "待处理", "accepted": "已采纳", "declined": "不予采纳"}

@@ -17,7 +17,7 @@ One sheet 「绩效目标申报表」, A4 landscape, fitted to the page width:
 Weights are numbers with two decimals, the budget a number shown as 1,250,000.00, target values
 text (exactly as entered). The look and the writer are shared (`platform/core/xlsx.py`); the review
 rows (`review_rows`) serve the 自评表 too, whose reviews go through the same chain.
-`excel.py` chooses the version, runs it as a job and serves the file."""
+`__init__.py` (the package `excel`) chooses the version, runs it as a job and serves the file."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ from jixiao.services.indicators.models import FRAMEWORK
 from jixiao.services.indicators.rules import DIRECTION_LABELS
 from jixiao.services.projects.models import Project
 
-from .models import COMMENT_KEYS, REVIEW_LEVELS, TargetSet
+from ..models import COMMENT_KEYS, REVIEW_LEVELS, TargetSet
 
 SHEET_TITLE = "绩效目标申报表"
 TITLE = "项目支出绩效目标申报表"

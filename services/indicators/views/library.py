@@ -19,9 +19,9 @@ from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.pages import may as _may
 from jixiao.tenants.models import Tenant
 
-from . import library, service
-from .models import Indicator
-from .views_common import bp, linked, writable
+from .. import library, service
+from ..models import Indicator
+from .common import bp, linked, writable
 
 # --- the picker shared by templates and cases ---------------------------------------------------
 

@@ -20,16 +20,16 @@ from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.pages import is_htmx as _htmx
 from jixiao.platform.web.pages import may as _may
 
-from . import service
-from .models import FRAMEWORK, KINDS, LEVEL1_OF, SCOPES, Indicator, IndicatorProposal
-from .rules import (
+from .. import service
+from ..models import FRAMEWORK, KINDS, LEVEL1_OF, SCOPES, Indicator, IndicatorProposal
+from ..rules import (
     DIRECTION_LABELS,
     FIELD_LABELS,
     KIND_LABELS,
     SCOPE_LABELS,
     VALUE_TYPE_LABELS,
 )
-from .views_common import STATUS_LABELS, bp, linked, vocabulary, writable
+from .common import STATUS_LABELS, bp, linked, vocabulary, writable
 
 PAGE_SIZE = 50
 STATUS_FILTERS = {"active": "在用", "retired": "已退出", "all": "全部"}

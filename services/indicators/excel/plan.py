@@ -4,7 +4,7 @@ The importer's own indicators are prefetched by code and by name, other tenants'
 code a batch of rows at a time: each row becomes a create, an update or "unchanged", or errors.
 EVERY error is collected (`{"row", "column", "rule"}`, sorted by row, then column order). Rows of
 other tenants' indicators are accepted when unchanged and refused when changed. Writes nothing:
-the import (`excel_import.run_import`) judges batches as they are read and writes the plan's new
+the import (`importing.run_import`) judges batches as they are read and writes the plan's new
 creates and updates while no error has been seen; `plan_import` judges a file read whole. No Flask.
 """
 
@@ -23,11 +23,11 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import Forbidden
 from jixiao.tenants.models import Tenant
 
-from .excel_layout import COLUMNS, KEY_HEADERS, TRAILING, YEAR_HEADER, year_header
-from .excel_parse import ParsedFile, Progress, Row, error
-from .models import AUDITED, FRAMEWORK, LEVEL1_OF, FrameworkNode, Indicator
-from .rules import validate_fields
-from .service import EDITABLE
+from ..models import AUDITED, FRAMEWORK, LEVEL1_OF, FrameworkNode, Indicator
+from ..rules import validate_fields
+from ..service import EDITABLE
+from .layout import COLUMNS, KEY_HEADERS, TRAILING, YEAR_HEADER, year_header
+from .parse import ParsedFile, Progress, Row, error
 
 
 def _clean(value: Any) -> Any:

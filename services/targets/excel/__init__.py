@@ -1,6 +1,6 @@
 """Excel export of performance targets (绩效目标申报表, DESIGN.md §6 stage 2, §8 Jobs): which version,
 the job's writer, the file's name and the download check. No Flask: the job builds it in
-`jixiao worker` too. The workbook itself is `excel_sheet.py`; the flow (job, temporary file, object
+`jixiao worker` too. The workbook itself is `sheet.py`; the flow (job, temporary file, object
 store under `exports/{project tenant code}/{job id}.xlsx`, download check, housekeeping) is the
 shared one of `platform/core/exports.py`."""
 
@@ -25,9 +25,9 @@ from jixiao.services.notifications.service import display_names
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.service import get_project
 
-from .excel_sheet import SHEET_TITLE, build_workbook, person
-from .models import TargetSet
-from .service import current, require_found
+from ..models import TargetSet
+from ..service import current, require_found
+from .sheet import SHEET_TITLE, build_workbook, person
 
 KIND = "targets"
 EXPORT_JOB = "jixiao.services.targets.jobs.export_targets"

@@ -18,8 +18,8 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import Conflict, ValidationFailed
 from jixiao.platform.web.context import actor, db
 
-from . import service
-from .models import (
+from .. import service
+from ..models import (
     DIRECTIONS,
     FRAMEWORK,
     KINDS,
@@ -29,8 +29,8 @@ from .models import (
     VALUE_TYPES,
     Indicator,
 )
-from .rules import DIRECTION_LABELS, FIELD_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
-from .views_common import bp, vocabulary, writable
+from ..rules import DIRECTION_LABELS, FIELD_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
+from .common import bp, vocabulary, writable
 
 TEXT_FIELDS = tuple(f for f in service.EDITABLE if f != "historical_values")
 

@@ -15,16 +15,16 @@ from jixiao.services.indicators import service as indicator_service
 from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
 
-from . import service as targets_service
-from .models import ROLE_OF_LEVEL, TargetSet
+from .. import service as targets_service
+from ..models import ROLE_OF_LEVEL, TargetSet
 
 # its own static files (the suggestion panel's script and style): /projects/static/targets/…
 bp = Blueprint(
     "targets_pages",
     __name__,
     url_prefix="/projects",
-    template_folder="templates",
-    static_folder="static",
+    template_folder="../templates",
+    static_folder="../static",
     static_url_path="/static/targets",
 )
 

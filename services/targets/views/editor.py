@@ -29,9 +29,9 @@ from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.views import render_project_page
 
-from . import chain, service, suggestions
-from . import rules as target_rules
-from .forms import (
+from .. import chain, service, suggestions
+from .. import rules as target_rules
+from ..forms import (
     is_number,
     line_dicts,
     line_messages,
@@ -40,9 +40,9 @@ from .forms import (
     service_lines,
     weight_text,
 )
-from .models import ADJUSTMENT_REASONS, EXPLANATION_MIN, TargetSet
-from .schemas import TargetStatisticsSchema
-from .views_common import bp, library_rows, may_review, require_targets_open
+from ..models import ADJUSTMENT_REASONS, EXPLANATION_MIN, TargetSet
+from ..schemas import TargetStatisticsSchema
+from .common import bp, library_rows, may_review, require_targets_open
 
 STATISTICS = TargetStatisticsSchema()
 

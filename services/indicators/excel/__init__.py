@@ -5,31 +5,31 @@ This module is the request side of an import: the cheap checks of an upload (`ch
 size limit (`MAX_UPLOAD_BYTES`), and `start_import`, which puts the file in the object store and
 enqueues the job (`jobs.import_indicators`). The rest, by meaning:
 
-- `excel_layout`: the columns (`COLUMNS`) with each one's 填写说明, the sheet name, the row limit and
+- `layout`: the columns (`COLUMNS`) with each one's 填写说明, the sheet name, the row limit and
   the label vocabularies;
-- `excel_export`: the export (`export_xlsx`, `export_filename`) and the import template with its
+- `export`: the export (`export_xlsx`, `export_filename`) and the import template with its
   填写说明 sheet (which quotes this module's upload limit);
-- `excel_parse`: `parse_workbook` reads the file with openpyxl in read-only mode, row by row
+- `parse`: `parse_workbook` reads the file with openpyxl in read-only mode, row by row
   (never the whole file as a DOM), maps labels to API codes (`≥` or `>=`) and refuses files that
   are not xlsx, have wrong headers, no data rows or more than `MAX_ROWS` rows; `Reader` runs it
   in a thread of its own and hands the rows over a batch at a time;
-- `excel_plan`: `Judge` resolves each batch of rows against the library (own indicators
+- `plan`: `Judge` resolves each batch of rows against the library (own indicators
   prefetched by code and name in one query, as columns) and collects EVERY error as
   `{"row", "column", "rule"}`;
-- `excel_import`: `Writer` writes the creates and updates a batch a statement (`bulk`) inside the
+- `importing`: `Writer` writes the creates and updates a batch a statement (`bulk`) inside the
   caller's single transaction, with a version snapshot and an audit event per indicator;
   `run_import` reads, judges and writes at once and commits only a file without errors (all or
   nothing), with the summary event.
 
-Imports run one way: `excel_layout` ← this module ← `excel_export`, and
-`excel_layout` ← `excel_parse` ← `excel_plan` ← `excel_import` ← `jobs` (`bulk` beside them).
+Imports run one way: `layout` ← this module ← `export`, and
+`layout` ← `parse` ← `plan` ← `importing` ← `jobs` (`bulk` beside them).
 
 Rows are matched by 指标编码; a row without a code is matched by name within the importer's own
 library (so importing the same file twice creates nothing the second time), else it is created.
 Rows of indicators owned by another tenant (the province's shared rows in a county's export) are
 accepted when unchanged and refused when changed.
 
-No Flask here (nor in the other excel_* modules): the web layer and the worker both call them.
+No Flask here (nor in the other modules of this package): the web layer and the worker both call them.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from jixiao.platform.core.authz import authorize
 from jixiao.platform.core.errors import DomainError, Forbidden, ValidationFailed
 from jixiao.platform.core.runtime import current_runtime
 
-from .excel_layout import XLSX_MIME
+from .layout import XLSX_MIME
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and password-protected .xlsx)

@@ -3,7 +3,7 @@ upper level (from the indicator's page), and the proposals page where both sides
 the upper level 采纳 or 不予采纳 with a reason.
 
 Thin like every handler: call `sharing`, re-render with its Chinese messages on 422 — a refused
-推荐 on the indicator's page (`views_browse.detail_page`), a refused decision on the proposals page.
+推荐 on the indicator's page (`browse.detail_page`), a refused decision on the proposals page.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from jixiao.platform.core.errors import ValidationFailed
 from jixiao.platform.web.context import actor, db
 from jixiao.platform.web.pages import may as _may
 
-from . import sharing
-from .views_browse import detail_page
-from .views_common import bp, writable
+from .. import sharing
+from .browse import detail_page
+from .common import bp, writable
 
 
 @bp.post("/<int:indicator_id>/propose")

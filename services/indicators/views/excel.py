@@ -1,7 +1,7 @@
 """The Excel import page of the indicator library (指标库 Excel 导入): the form with the import
 template's link, the upload that enqueues the all-or-nothing import job, and its progress bar
 (an htmx partial polled until the job ends). The export is the JSON API's, linked from the
-library browser (`views_browse`).
+library browser (`browse`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from jixiao.platform.core.errors import DomainError, ValidationFailed
 from jixiao.platform.web.context import actor, runtime
 from jixiao.platform.web.pages import is_htmx as _htmx
 
-from . import excel
-from .views_common import bp, writable
+from .. import excel
+from .common import bp, writable
 
 # The JSON API's import template (it takes the session cookie for GETs).
 IMPORT_TEMPLATE_URL = "/api/v1/indicators/import-template"

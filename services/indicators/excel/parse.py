@@ -5,7 +5,7 @@ thread of its own (`Reader`) and takes the rows a batch at a time. File-level pr
 (not an xlsx, a zip bomb, a broken sheet, unknown, duplicate or missing headers, no data rows,
 more than `MAX_ROWS` rows) become errors of the `ParsedFile`; each data row becomes a `Row` with
 its labels mapped to API codes (`≥` or `>=`), unknown labels noted but not yet judged — that is
-`excel_plan`'s. `error` is the one shape of an import error, `{"row", "column", "rule"}`. No Flask.
+`plan`'s. `error` is the one shape of an import error, `{"row", "column", "rule"}`. No Flask.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from .excel_layout import (
+from .layout import (
     HEADER_KEYS,
     KEY_HEADERS,
     MAX_ROWS,

@@ -17,10 +17,10 @@ from jixiao.services.projects import service as project_service
 from jixiao.services.projects.models import Project
 from jixiao.services.projects.views import render_project_page
 
-from . import chain, service
-from .forms import diff_view, grouped, joined, line_dicts, weight_text
-from .models import COMMENT_KEYS, REVIEW_LEVELS, TargetSet
-from .views_common import bp, library_rows, may_review, require_targets_open
+from .. import chain, service
+from ..forms import diff_view, grouped, joined, line_dicts, weight_text
+from ..models import COMMENT_KEYS, REVIEW_LEVELS, TargetSet
+from .common import bp, library_rows, may_review, require_targets_open
 
 
 def _previous_reviews(project: Project) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 `write_export` / `export_xlsx` write what the list's filters select (`service.search_stmt`) in
 openpyxl's write-only mode, streaming from the database; `template_xlsx` writes the import
 template: the header row, one example row and the 填写说明 sheet. Both use the layout of
-`excel_layout`, with in-cell dropdowns for the fixed vocabularies. Text is written as text,
+`layout`, with in-cell dropdowns for the fixed vocabularies. Text is written as text,
 never as a formula. No Flask.
 """
 
@@ -31,8 +31,11 @@ from jixiao.platform.core.db import utcnow
 from jixiao.platform.core.runtime import current_runtime
 from jixiao.tenants.models import Tenant
 
-from .excel import MAX_UPLOAD_BYTES
-from .excel_layout import (
+from ..models import LEVEL1_OF, Indicator
+from ..rules import DIRECTION_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
+from ..service import level2_nodes, search_stmt
+from . import MAX_UPLOAD_BYTES
+from .layout import (
     COLUMNS,
     HELP_SHEET_TITLE,
     HISTORY_HELP,
@@ -43,9 +46,6 @@ from .excel_layout import (
     Column,
     sheet_columns,
 )
-from .models import LEVEL1_OF, Indicator
-from .rules import DIRECTION_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
-from .service import level2_nodes, search_stmt
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")

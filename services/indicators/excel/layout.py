@@ -6,7 +6,7 @@ one header row in Chinese, one indicator per row, historical values in one colum
 template prints on its second sheet. Also here: the sheet's name, the row limit, and the label
 vocabularies (Chinese label or API code → API code) the import reads and the export writes.
 
-Export and template: `excel_export`; import: `excel_parse` → `excel_plan` → `excel_import`.
+Export and template: `export`; import: `parse` → `plan` → `importing`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .models import FRAMEWORK, LEVEL1_OF, VALUE_BASES
-from .rules import DIRECTION_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
+from ..models import FRAMEWORK, LEVEL1_OF, VALUE_BASES
+from ..rules import DIRECTION_LABELS, KIND_LABELS, SCOPE_LABELS, VALUE_TYPE_LABELS
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 50_000
