@@ -7,8 +7,9 @@ through the schema's accessor (`utils.get_value`: `obj[key]`, else `getattr`, do
 at a time), applies its default when the value is missing, and formats it. The plan does the same
 with the lookups precompiled and the common formats inline (a `str` for a `String`, an `int` for an
 `Integer`, a `bool` for a `Boolean`, None for any of them); every other value goes through the
-field's own `_serialize`. A schema the plan cannot follow exactly — dump hooks, its own accessor, a
-field that reads no attribute or looks its value up its own way — is dumped by marshmallow.
+field's own `_serialize`. A field that reads no attribute (`Method`, `Function`) or looks its value
+up its own way is asked as marshmallow asks it (`field.serialize`); a schema the plan cannot follow
+exactly — dump hooks, its own accessor — is dumped by marshmallow.
 
 `Items` is the `items` field of every page schema (`tenants.schemas.page_schema`).
 tests/api/test_list_dumping.py compares every page of the API both ways.
@@ -69,25 +70,32 @@ def plan(schema: Schema) -> Dump | None:
         and not schema._hooks[POST_DUMP]
         and type(schema).get_attribute is Schema.get_attribute
         and schema.dict_class is dict
-        and all(_follows(schema, f) for f in schema.dump_fields.values())
     )
     if exact:
+        steps: tuple[tuple[str, str, tuple[str, ...] | None, Any, type | None, Callable[..., Any]], ...]
         steps = tuple(
             (
                 field.data_key if field.data_key is not None else name,
                 name,
-                tuple((field.attribute or name).split(".")),
+                # None: the field is asked as marshmallow asks it
+                tuple((field.attribute or name).split(".")) if _follows(schema, field) else None,
                 field.dump_default,
                 _plain(field),
-                field._serialize,
+                field._serialize if _follows(schema, field) else field.serialize,
             )
             for name, field in schema.dump_fields.items()
         )
+        accessor = schema.get_attribute
 
         def dump(obj: Any) -> dict[str, Any]:
             out: dict[str, Any] = {}
             keyed = hasattr(obj, "__getitem__")  # a mapping (else attributes only: an ORM object)
             for key, name, path, default, plain, serialize in steps:
+                if path is None:
+                    value = serialize(name, obj, accessor=accessor)
+                    if value is not missing:
+                        out[key] = value
+                    continue
                 if len(path) == 1 and not keyed:
                     value = getattr(obj, path[0], missing)
                 else:

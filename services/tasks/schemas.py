@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jixiao.platform.core import messages  # noqa: F401 - Chinese defaults before any field is built
+from jixiao.platform.core.dumping import Items
 from jixiao.platform.core.schema import InputSchema
 from jixiao.services.projects.stages import stage_names
 
@@ -53,7 +54,7 @@ class TaskSchema(Schema):
 
 
 class TaskListSchema(Schema):
-    items = fields.List(fields.Nested(TaskSchema))
+    items = Items(TaskSchema)  # each by a plan compiled once (platform/core/dumping.py)
     total = fields.Int()
     page = fields.Int()
     page_size = fields.Int()

@@ -31,6 +31,11 @@ class Item(Schema):
     tags = fields.Dict(keys=fields.Str(), values=fields.Str())
     flag_as_int = fields.Int()
     nested = fields.Nested(Owner, allow_none=True)
+    described = fields.Method("_describe")  # reads no attribute: asked as marshmallow asks it
+    doubled = fields.Function(lambda obj: 2 * (obj["id"] if isinstance(obj, dict) else int(obj.id)))
+
+    def _describe(self, obj: Any) -> str:
+        return f"第 {obj['id'] if isinstance(obj, dict) else obj.id} 项"
 
 
 class Page(Schema):
@@ -69,6 +74,7 @@ def test_a_plan_writes_what_marshmallow_writes() -> None:
     assert planned["items"][0]["title"] == "培训人次" and planned["items"][1]["title"] == "bytes"
     assert "owner_code" not in planned["items"][1] and planned["items"][1]["count"] == 7
     assert planned["items"][3] is None
+    assert planned["items"][0]["described"] == "第 1 项" and planned["items"][2]["doubled"] == 6
 
 
 def test_a_schema_with_dump_hooks_is_left_to_marshmallow() -> None:
