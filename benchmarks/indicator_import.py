@@ -51,11 +51,12 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import ensure_database, prepare  # noqa: E402
+from generate.client import Statements  # noqa: E402 - SQL statements sent while `on`
 from results import Result, emit, summary  # noqa: E402
 
 from jixiao.platform.core.actor import Actor  # noqa: E402
@@ -190,18 +191,6 @@ def seconds(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
-
-
-class Statements:
-    """SQL statements sent while `on` (executemany counts once)."""
-
-    def __init__(self, engine: Any) -> None:
-        self.count, self.on = 0, False
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_args: Any) -> None:
-        if self.on:
-            self.count += 1
 
 
 class DatabaseCpu:

@@ -22,22 +22,12 @@ from typing import Any
 
 from marshmallow import Schema, fields
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
-from marshmallow.utils import missing
+from marshmallow.utils import get_value, missing
 
 ENABLED = True  # the comparison test turns it off to read marshmallow's own answer
 
 Dump = Callable[[Any], dict[str, Any]]
 _PLAN = "_jixiao_plan"
-
-
-def _get(obj: Any, key: str) -> Any:
-    """`marshmallow.utils._get_value_for_key` with `missing` as the default."""
-    if not hasattr(obj, "__getitem__"):
-        return getattr(obj, key, missing)
-    try:
-        return obj[key]
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return getattr(obj, key, missing)
 
 
 def _plain(field: fields.Field) -> type | None:
@@ -52,12 +42,25 @@ def _plain(field: fields.Field) -> type | None:
     return None
 
 
-def _follows(schema: Schema, field: fields.Field) -> bool:
+def _follows(field: fields.Field) -> bool:
+    """The field reads its value as `Field.serialize` does (an attribute, by `utils.get_value`)."""
     return (
         field._CHECK_ATTRIBUTE
         and type(field).serialize is fields.Field.serialize
         and type(field).get_value is fields.Field.get_value
     )
+
+
+# (key written, field name, attribute read — None: the field is asked as marshmallow asks it —,
+#  the dump default, the type written as it is, the field's format: `_serialize` or `serialize`)
+Step = tuple[str, str, str | None, Any, type | None, Callable[..., Any]]
+
+
+def _step(name: str, field: fields.Field) -> Step:
+    key = field.data_key if field.data_key is not None else name
+    if not _follows(field):
+        return (key, name, None, missing, None, field.serialize)
+    return (key, name, field.attribute or name, field.dump_default, _plain(field), field._serialize)
 
 
 def plan(schema: Schema) -> Dump | None:
@@ -72,36 +75,23 @@ def plan(schema: Schema) -> Dump | None:
         and schema.dict_class is dict
     )
     if exact:
-        steps: tuple[tuple[str, str, tuple[str, ...] | None, Any, type | None, Callable[..., Any]], ...]
-        steps = tuple(
-            (
-                field.data_key if field.data_key is not None else name,
-                name,
-                # None: the field is asked as marshmallow asks it
-                tuple((field.attribute or name).split(".")) if _follows(schema, field) else None,
-                field.dump_default,
-                _plain(field),
-                field._serialize if _follows(schema, field) else field.serialize,
-            )
-            for name, field in schema.dump_fields.items()
-        )
+        steps = tuple(_step(name, field) for name, field in schema.dump_fields.items())
         accessor = schema.get_attribute
 
         def dump(obj: Any) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            keyed = hasattr(obj, "__getitem__")  # a mapping (else attributes only: an ORM object)
-            for key, name, path, default, plain, serialize in steps:
-                if path is None:
+            # an object that is no mapping (an ORM row) has its plain attributes read directly
+            attributes = not hasattr(obj, "__getitem__")
+            for key, name, attribute, default, plain, serialize in steps:
+                if attribute is None:
                     value = serialize(name, obj, accessor=accessor)
                     if value is not missing:
                         out[key] = value
                     continue
-                if len(path) == 1 and not keyed:
-                    value = getattr(obj, path[0], missing)
+                if attributes and "." not in attribute:
+                    value = getattr(obj, attribute, missing)
                 else:
-                    value = obj
-                    for step in path:
-                        value = _get(value, step)
+                    value = get_value(obj, attribute, missing)
                 if value is missing:
                     if default is missing:
                         continue

@@ -159,17 +159,24 @@ def _walled_tables() -> set[Any]:
     return {cls.__table__ for cls in _registry}  # type: ignore[attr-defined]
 
 
+def _tables(source: Any) -> set[Any]:
+    """Every table `source` reads or writes, in subqueries, joins and aliases too (an alias: also
+    the table it aliases)."""
+    found: set[Any] = set()
+    for table_ in find_tables(source, include_joins=True, include_aliases=True, include_crud=True):
+        found.add(table_)
+        original = getattr(table_, "original", None)
+        if original is not None:
+            found.add(original)
+    return found
+
+
 def _touches_walled_table(statement: Any) -> bool:
-    """Every table the statement reads or writes, in subqueries, joins and aliases too."""
     walled = _walled_tables()
     sources = [statement]
     if isinstance(statement, Select):
         sources.extend(statement.get_final_froms())
-    for source in sources:
-        for found in find_tables(source, include_joins=True, include_aliases=True, include_crud=True):
-            if found in walled or getattr(found, "original", None) in walled:
-                return True
-    return False
+    return any(not walled.isdisjoint(_tables(source)) for source in sources)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -272,12 +279,6 @@ def reachable(statement: Any) -> frozenset[type[Walled]]:
     in joins, subqueries and aliases — and of the paths of its loader options, then of the
     relationships those load in the same statement (`lazy="joined"`, transitively). A relationship
     loaded by a statement of its own (select, selectin) gets its own criteria there."""
-    tables: set[Any] = set()
-    for found in find_tables(statement, include_joins=True, include_aliases=True, include_crud=True):
-        tables.add(found)
-        original = getattr(found, "original", None)
-        if original is not None:
-            tables.add(original)
     mappers: set[Any] = set()
     for opt in getattr(statement, "_with_options", ()):
         for element in getattr(opt, "context", ()):
@@ -285,7 +286,7 @@ def reachable(statement: Any) -> frozenset[type[Walled]]:
                 mapper = getattr(entity, "mapper", None)
                 if mapper is not None:
                     mappers.add(mapper)
-    return _classes_of(frozenset(tables), frozenset(mappers), _generation())
+    return _classes_of(frozenset(_tables(statement)), frozenset(mappers), _generation())
 
 
 def _generation() -> int:
