@@ -9,13 +9,11 @@ re-queues the e-mail deliveries whose job never ran.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.db import utcnow
@@ -26,11 +24,13 @@ from jixiao.services.tasks.kinds import Task, local_today
 from jixiao.services.tasks.service import all_tasks
 from jixiao.tenants.models import User, UserRole
 
-from .models import Delivery, Notification
+from .models import Delivery
 from .service import (
     OUTBOUND_KEY,
     Message,
+    already_told,
     by_username,
+    chunks,
     display_names,
     enqueue_after_commit,
     notify,
@@ -95,18 +95,13 @@ def _expiring_grants(session: Session, day: date) -> int:
     return written
 
 
-def _chunks(values: list[Any], size: int = 1000) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _role_holders(session: Session, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], list[User]]:
     """`holders(session, tenant, role)` for many (tenant, role) pairs at once: the active users of
     each tenant holding each role, ordered by id (a query per thousand tenants, not one per item)."""
     found: dict[tuple[int, str], list[User]] = {pair: [] for pair in wanted}
     seen: dict[tuple[int, str], set[int]] = {}
     roles = sorted({role for _, role in wanted})
-    for tenant_ids in _chunks(sorted({tenant for tenant, _ in wanted})):
+    for tenant_ids in chunks(sorted({tenant for tenant, _ in wanted})):
         rows = session.execute(
             select(User, UserRole.role)
             .join(UserRole, UserRole.user_id == User.id)
@@ -122,20 +117,6 @@ def _role_holders(session: Session, wanted: set[tuple[int, str]]) -> dict[tuple[
     return found
 
 
-def _already_told(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (user, dedupe key) pairs have their notification already (`notify`'s check,
-    made for every candidate at once, on the pair's unique index)."""
-    found: set[tuple[int, str]] = set()
-    for chunk in _chunks(sorted(pairs), 500):
-        rows = session.execute(
-            select(Notification.user_id, Notification.dedupe_key)
-            .where(tuple_(Notification.user_id, Notification.dedupe_key).in_(chunk))
-            .execution_options(all_tenants=True)  # the writer may not read others' notifications
-        ).all()
-        found.update((user, key) for user, key in rows if key is not None)
-    return found
-
-
 @dataclass
 class _Due:
     task: Task
@@ -148,7 +129,7 @@ def _messages(
     batch: list[tuple[_Due, list[User]]], names: dict[str, str]
 ) -> list[tuple[Message, list[User]]]:
     """The reminders of the items due, as `notify_all` writes them (the candidates that already have
-    theirs were left out beforehand: `_already_told`, on the pair's unique index)."""
+    theirs were left out beforehand: `already_told`, on the pair's unique index)."""
     found = []
     for due, users in batch:
         task = due.task
@@ -204,7 +185,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
         else:
             excluded = set(task.excluded)
             d.recipients = [u for u in by_role[(task.tenant_id, task.role)] if u.username not in excluded]
-    told = _already_told(session, {(u.id, d.dedupe_key) for d in due for u in d.recipients})
+    told = already_told(session, {(u.id, d.dedupe_key) for d in due for u in d.recipients})
     names = display_names(session, [d.task.submitted_by for d in due])
     new = [(d, [u for u in d.recipients if (u.id, d.dedupe_key) not in told]) for d in due]
     written = len(notify_all(session, _messages([(d, users) for d, users in new if users], names)))

@@ -13,11 +13,11 @@ Deliveries whose job never ran (Redis down at commit time) are picked up by `jix
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, event, func, select, update
+from sqlalchemy import CursorResult, event, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from jixiao.platform.core.actor import Actor
@@ -132,13 +132,10 @@ def notify(
     """One notification per user (each user once); with a `dedupe_key`, a user who already has that
     key gets nothing new. Email deliveries are queued for after the commit."""
     message = Message(tenant_id, kind, title, body, link, project_id, stage, dedupe_key)
-    recipients = [
-        user
-        for user in users
-        # (the unique constraint on user and key stops a concurrent run; the CronJob forbids one)
-        if dedupe_key is None or not _has(session, user.id, dedupe_key)
-    ]
-    return notify_all(session, [(message, recipients)])
+    users = list(users)
+    # (the unique constraint on user and key stops a concurrent run; the CronJob forbids one)
+    told = already_told(session, {(u.id, dedupe_key) for u in users}) if dedupe_key is not None else set()
+    return notify_all(session, [(message, [u for u in users if (u.id, dedupe_key) not in told])])
 
 
 def notify_all(session: Session, batch: Iterable[tuple[Message, Iterable[User]]]) -> list[Notification]:
@@ -188,13 +185,23 @@ def notify_all(session: Session, batch: Iterable[tuple[Message, Iterable[User]]]
     return [note for note, _ in notes]
 
 
-def _has(session: Session, user_id: int, dedupe_key: str) -> bool:
-    found = session.execute(
-        select(Notification.id)
-        .where(Notification.user_id == user_id, Notification.dedupe_key == dedupe_key)
-        .execution_options(all_tenants=True)  # the writer may not read another's notifications
-    ).first()
-    return found is not None
+def chunks(values: list[Any], size: int = 1000) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def already_told(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (user, dedupe key) pairs have their notification already: one query per 500
+    pairs, on the pair's unique index (`notify`'s check, and the reminders' for all at once)."""
+    found: set[tuple[int, str]] = set()
+    for chunk in chunks(sorted(pairs), 500):
+        rows = session.execute(
+            select(Notification.user_id, Notification.dedupe_key)
+            .where(tuple_(Notification.user_id, Notification.dedupe_key).in_(chunk))
+            .execution_options(all_tenants=True)  # the writer may not read others' notifications
+        ).all()
+        found.update((user, key) for user, key in rows if key is not None)
+    return found
 
 
 def enqueue_after_commit(session: Session) -> None:
