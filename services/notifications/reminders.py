@@ -22,7 +22,7 @@ from jixiao.services.grants.models import Grant, grantees
 from jixiao.services.programs.models import Program
 from jixiao.services.tasks.kinds import Task, local_today
 from jixiao.services.tasks.service import all_tasks
-from jixiao.tenants.models import User, UserRole
+from jixiao.tenants.models import User
 
 from .models import Delivery
 from .service import (
@@ -30,11 +30,11 @@ from .service import (
     Message,
     already_told,
     by_username,
-    chunks,
     display_names,
     enqueue_after_commit,
     notify,
     notify_all,
+    role_holders,
 )
 
 log = logging.getLogger(__name__)
@@ -95,28 +95,6 @@ def _expiring_grants(session: Session, day: date) -> int:
     return written
 
 
-def _role_holders(session: Session, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], list[User]]:
-    """`holders(session, tenant, role)` for many (tenant, role) pairs at once: the active users of
-    each tenant holding each role, ordered by id (a query per thousand tenants, not one per item)."""
-    found: dict[tuple[int, str], list[User]] = {pair: [] for pair in wanted}
-    seen: dict[tuple[int, str], set[int]] = {}
-    roles = sorted({role for _, role in wanted})
-    for tenant_ids in chunks(sorted({tenant for tenant, _ in wanted})):
-        rows = session.execute(
-            select(User, UserRole.role)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(User.tenant_id.in_(tenant_ids), User.is_active.is_(True), UserRole.role.in_(roles))
-            .order_by(User.id)
-            .execution_options(all_tenants=True)  # bounded by the tenants, as `holders`
-        ).all()
-        for user, role in rows:
-            pair = (user.tenant_id, role)
-            if pair in found and user.id not in seen.setdefault(pair, set()):
-                seen[pair].add(user.id)
-                found[pair].append(user)
-    return found
-
-
 @dataclass
 class _Due:
     task: Task
@@ -174,7 +152,7 @@ def remind(session: Session, today: date | None = None) -> dict[str, int]:
             threshold = f"d{min(days)}"
             title = f"截止提醒：{task.project_name} · {task.title}（{task.deadline} 截止，剩余 {left} 天）"
         due.append(_Due(task, title, f"remind:{task.key}:{task.deadline}:{threshold}", []))
-    by_role = _role_holders(
+    by_role = role_holders(
         session, {(d.task.tenant_id, d.task.role) for d in due if d.task.role != "evaluator"}
     )
     for d in due:
