@@ -63,14 +63,18 @@ def period_deadline(project: Project, period: str) -> date:
 
 def _due_rounds(session: Session, scope: Scope, today: date) -> list[Task]:
     tasks = []
-    for project, row in open_stages(session, scope, STAGE, "draft"):
-        done = set(
-            session.execute(
-                select(MonitoringRound.period).where(MonitoringRound.project_id == project.id)
-            ).scalars()
-        )
+    drafts = open_stages(session, scope, STAGE, "draft")
+    done: dict[int, set[str]] = {project.id: set() for project, _ in drafts}
+    if done:  # the periods already reported, of every project at once
+        for project_id, period in session.execute(
+            select(MonitoringRound.project_id, MonitoringRound.period).where(
+                MonitoringRound.project_id.in_(list(done))
+            )
+        ):
+            done[project_id].add(period)
+    for project, row in drafts:
         for period in allowed_periods(project):
-            if period in done or period_start(period) > today:
+            if period in done[project.id] or period_start(period) > today:
                 continue
             tasks.append(
                 make_task(
